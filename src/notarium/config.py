@@ -1,0 +1,56 @@
+"""Configuration from ``NOTARIUM_*`` environment variables, built once and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTARIUM_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    batch_interval: float = 60.0
+    egress_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # A UUID-derived OID (X.667) so no registered arc is borrowed; operators set their own.
+    tsa_policy_oid: str = "2.25.40862002418761283865128035908318153351"
+    tsa_accuracy_ms: int = 1000
+    organisation: str = "notarium"
+
+    admin_key: str | None = None
+    max_body_bytes: int = 64 * 1024
+    rate_limits_enabled: bool = True
+    idempotency_lease_seconds: int = 60
+    sqlite_synchronous: str = "FULL"
+
+    @field_validator("egress_allowlist", mode="before")
+    @classmethod
+    def _split_allowlist(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'notarium.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
