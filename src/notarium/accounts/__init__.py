@@ -1,0 +1,1 @@
+"""Accounts, plans and API keys."""

@@ -1,0 +1,216 @@
+"""Accounts and their API keys: creation, rotation, revocation, authentication."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from notarium.accounts.keys import Mode, generate_key, hash_key, parse_mode
+from notarium.accounts.plans import Plan, plan_named
+from notarium.accounts.scopes import DEFAULT_SCOPES, validate_scopes
+from notarium.clock import Clock
+from notarium.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
+from notarium.store.db import SessionFactory
+from notarium.store.models import Account, ApiKey
+from notarium.store.repositories import AccountRepository, ApiKeyRepository
+
+
+@dataclass(frozen=True)
+class AccountView:
+    id: str
+    name: str
+    plan: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class KeyView:
+    id: str
+    account_id: str
+    mode: str
+    hint: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A freshly generated key: the only moment its secret exists outside the client."""
+
+    key: KeyView
+    secret: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    account_id: str
+    account_name: str
+    plan: Plan
+    key_id: str
+    mode: Mode
+    scopes: frozenset[str]
+
+
+class AccountNotFound(NotFoundError):
+    code = "ACCOUNT_NOT_FOUND"
+
+
+class KeyNotFound(NotFoundError):
+    code = "KEY_NOT_FOUND"
+
+
+def _account_view(row: Account) -> AccountView:
+    return AccountView(id=row.id, name=row.name, plan=row.plan, created_at=row.created_at)
+
+
+def _key_view(row: ApiKey) -> KeyView:
+    return KeyView(
+        id=row.id,
+        account_id=row.account_id,
+        mode=row.mode,
+        hint=row.hint,
+        scopes=tuple(row.scopes),
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class AccountService:
+    def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    def create_account(
+        self, name: str, plan: str, *, scopes: Sequence[str] = DEFAULT_SCOPES
+    ) -> tuple[AccountView, IssuedKey]:
+        plan_named(plan)
+        name = name.strip()
+        if not name:
+            raise ValidationError("account name must not be empty", code="INVALID_ACCOUNT")
+        granted = validate_scopes(list(scopes))
+        try:
+            with self.sessions.begin() as session:
+                accounts = AccountRepository(session)
+                if accounts.by_name(name) is not None:
+                    raise ConflictError(f"account {name!r} exists", code="ACCOUNT_EXISTS")
+                row = Account(
+                    id=str(uuid.uuid4()), name=name, plan=plan, created_at=self.clock.now()
+                )
+                accounts.add(row)
+                session.flush()
+                issued = self._insert_key(session, row.id, "live", granted)
+                return _account_view(row), issued
+        except IntegrityError:
+            raise ConflictError(f"account {name!r} exists", code="ACCOUNT_EXISTS") from None
+
+    def get_account(self, name_or_id: str) -> AccountView:
+        with self.sessions() as session:
+            return _account_view(self._find(session, name_or_id))
+
+    def list_accounts(self) -> list[AccountView]:
+        with self.sessions() as session:
+            return [_account_view(a) for a in AccountRepository(session).all()]
+
+    def set_plan(self, name_or_id: str, plan: str) -> AccountView:
+        plan_named(plan)
+        with self.sessions.begin() as session:
+            row = self._find(session, name_or_id)
+            row.plan = plan
+            return _account_view(row)
+
+    def create_key(
+        self, name_or_id: str, *, mode: Mode = "live", scopes: Sequence[str] | None = None
+    ) -> IssuedKey:
+        granted = validate_scopes(list(scopes) if scopes else list(DEFAULT_SCOPES))
+        with self.sessions.begin() as session:
+            account = self._find(session, name_or_id)
+            return self._insert_key(session, account.id, mode, granted)
+
+    def rotate_key(
+        self, name_or_id: str, *, mode: Mode = "live", scopes: Sequence[str] | None = None
+    ) -> IssuedKey:
+        """Revoke every active key of this mode and issue one new key, atomically: the
+        previous credential stops working the moment this commits."""
+        with self.sessions.begin() as session:
+            account = self._find(session, name_or_id)
+            keys = ApiKeyRepository(session)
+            if scopes:
+                granted = validate_scopes(list(scopes))
+            else:
+                active = [
+                    k
+                    for k in keys.for_account(account.id)
+                    if k.mode == mode and k.revoked_at is None
+                ]
+                inherited = sorted({s for k in active for s in k.scopes})
+                granted = inherited or list(DEFAULT_SCOPES)
+            keys.revoke_active(account.id, mode, self.clock.now())
+            return self._insert_key(session, account.id, mode, granted)
+
+    def revoke_key(self, key_id: str) -> KeyView:
+        with self.sessions.begin() as session:
+            row = ApiKeyRepository(session).by_id(key_id)
+            if row is None:
+                raise KeyNotFound(f"no key {key_id}")
+            if row.revoked_at is None:
+                row.revoked_at = self.clock.now()
+            return _key_view(row)
+
+    def list_keys(self, name_or_id: str) -> list[KeyView]:
+        with self.sessions() as session:
+            account = self._find(session, name_or_id)
+            return [_key_view(k) for k in ApiKeyRepository(session).for_account(account.id)]
+
+    def authenticate(self, secret: str) -> Principal:
+        mode = parse_mode(secret)
+        if mode is None:
+            raise AuthenticationError("The API key is malformed.", code="INVALID_API_KEY")
+        digest = hash_key(secret)
+        with self.sessions() as session:
+            found = ApiKeyRepository(session).by_hash(digest)
+        if found is None:
+            raise AuthenticationError("The API key is not recognised.", code="INVALID_API_KEY")
+        key, account = found
+        # The index lookup already matched; comparing again in constant time keeps the
+        # decision independent of how the database compares strings.
+        if not hmac.compare_digest(key.key_hash, digest) or key.revoked_at is not None:
+            raise AuthenticationError("The API key has been revoked.", code="INVALID_API_KEY")
+        return Principal(
+            account_id=account.id,
+            account_name=account.name,
+            plan=plan_named(account.plan),
+            key_id=key.id,
+            mode=mode,
+            scopes=frozenset(key.scopes),
+        )
+
+    def _find(self, session: Session, name_or_id: str) -> Account:
+        accounts = AccountRepository(session)
+        row = accounts.by_id(name_or_id) or accounts.by_name(name_or_id)
+        if row is None:
+            raise AccountNotFound(f"no account named or numbered {name_or_id!r}")
+        return row
+
+    def _insert_key(
+        self, session: Session, account_id: str, mode: Mode, scopes: list[str]
+    ) -> IssuedKey:
+        generated = generate_key(mode)
+        row = ApiKey(
+            id=str(uuid.uuid4()),
+            account_id=account_id,
+            mode=mode,
+            key_hash=generated.digest,
+            hint=generated.hint,
+            scopes=scopes,
+            created_at=self.clock.now(),
+        )
+        ApiKeyRepository(session).add(row)
+        session.flush()
+        return IssuedKey(key=_key_view(row), secret=generated.secret)

@@ -1,0 +1,1 @@
+"""Idempotency keys for create requests (draft-ietf-httpapi-idempotency-key-header)."""

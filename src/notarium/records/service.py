@@ -1,0 +1,183 @@
+"""Creating and reading records. A record and its token are written in one transaction,
+so no crash can leave a record without its token."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from notarium.accounts.plans import Plan
+from notarium.clock import Clock
+from notarium.errors import QuotaExceededError
+from notarium.records.errors import DuplicateRecord, RecordNotFound
+from notarium.records.identifiers import new_certificate_id
+from notarium.records.ports import TokenIssuer
+from notarium.records.values import NewRecord, Owner, Page, PublicRecord, RecordView, Status
+from notarium.store.db import SessionFactory
+from notarium.store.models import Record
+from notarium.store.repositories import (
+    RecordRepository,
+    TsaIssuanceRepository,
+    UsageRepository,
+)
+
+MAX_PAGE = 50
+
+
+def view_of(row: Record) -> RecordView:
+    return RecordView(
+        id=row.id,
+        certificate_id=row.certificate_id,
+        sha256=row.sha256,
+        filename=row.filename,
+        file_size_bytes=row.file_size_bytes,
+        file_type=row.file_type,
+        status=row.status,  # type: ignore[arg-type]
+        blockchain_tx=row.blockchain_tx,
+        bitcoin_block=row.bitcoin_block,
+        confirmed_at=row.confirmed_at,
+        created_at=row.created_at,
+        mode=row.mode,
+        channel=row.channel,
+        tsa_serial=row.tsa_serial,
+        metadata=row.metadata_json,
+        public_metadata=row.public_metadata,
+    )
+
+
+def public_view_of(row: Record) -> PublicRecord:
+    shared = row.public_metadata
+    return PublicRecord(
+        certificate_id=row.certificate_id,
+        sha256=row.sha256,
+        created_at=row.created_at,
+        status=row.status,  # type: ignore[arg-type]
+        blockchain_tx=row.blockchain_tx,
+        bitcoin_block=row.bitcoin_block,
+        confirmed_at=row.confirmed_at,
+        tsa_token=row.tsa_token,
+        tsa_serial=row.tsa_serial,
+        filename=row.filename if shared else None,
+        file_type=row.file_type if shared else None,
+        metadata=row.metadata_json if shared else None,
+    )
+
+
+def quota_period(instant: datetime) -> str:
+    return instant.strftime("%Y-%m")
+
+
+class RecordService:
+    def __init__(self, sessions: SessionFactory, issuer: TokenIssuer, clock: Clock) -> None:
+        self.sessions = sessions
+        self.issuer = issuer
+        self.clock = clock
+
+    def create(self, owner: Owner, plan: Plan, new: NewRecord) -> RecordView:
+        try:
+            with self.sessions.begin() as session:
+                records = RecordRepository(session)
+                existing = records.owned_by_hash(owner.account_id, owner.mode, new.sha256)
+                if existing is not None:
+                    raise DuplicateRecord(existing.id)
+                now = self.clock.now()
+                # Test-mode records run the whole pipeline but never bill the live allowance.
+                if owner.mode == "live" and not UsageRepository(session).consume(
+                    owner.account_id, quota_period(now), plan.monthly_timestamps
+                ):
+                    raise QuotaExceededError(
+                        f"The {plan.name} plan's allowance of {plan.monthly_timestamps} "
+                        "timestamps this month is used up.",
+                        code="MONTHLY_LIMIT_REACHED",
+                    )
+                serial = TsaIssuanceRepository(session).allocate(
+                    issued_at=now, hash_algorithm="sha256", digest_hex=new.sha256
+                )
+                token = self.issuer.issue(
+                    digest=bytes.fromhex(new.sha256), serial=serial, include_certs=True
+                )
+                certificate_id = new_certificate_id(new.channel)
+                while records.certificate_id_taken(certificate_id):
+                    certificate_id = new_certificate_id(new.channel)
+                row = Record(
+                    id=str(uuid.uuid4()),
+                    account_id=owner.account_id,
+                    mode=owner.mode,
+                    channel=new.channel,
+                    certificate_id=certificate_id,
+                    sha256=new.sha256,
+                    filename=new.filename,
+                    file_size_bytes=new.file_size_bytes,
+                    file_type=new.file_type,
+                    metadata_json=new.metadata,
+                    public_metadata=new.public_metadata,
+                    status="pending",
+                    created_at=now,
+                    tsa_serial=serial,
+                    tsa_token=token.der,
+                )
+                records.add(row)
+                session.flush()
+                return view_of(row)
+        except IntegrityError:
+            # Lost a race with a concurrent create of the same hash by the same owner.
+            with self.sessions() as session:
+                existing = RecordRepository(session).owned_by_hash(
+                    owner.account_id, owner.mode, new.sha256
+                )
+            if existing is None:
+                raise
+            raise DuplicateRecord(existing.id) from None
+
+    def get(self, owner: Owner, record_id: str) -> RecordView:
+        with self.sessions() as session:
+            row = RecordRepository(session).owned(owner.account_id, owner.mode, record_id)
+            if row is None:
+                raise RecordNotFound()
+            return view_of(row)
+
+    def token(self, owner: Owner, record_id: str) -> tuple[RecordView, bytes]:
+        with self.sessions() as session:
+            row = RecordRepository(session).owned(owner.account_id, owner.mode, record_id)
+            if row is None:
+                raise RecordNotFound()
+            return view_of(row), row.tsa_token
+
+    def page(
+        self,
+        owner: Owner,
+        *,
+        statuses: Sequence[Status] | None,
+        before: datetime | None,
+        limit: int,
+    ) -> Page:
+        limit = max(1, min(limit, MAX_PAGE))
+        with self.sessions() as session:
+            rows, total = RecordRepository(session).page(
+                owner.account_id, owner.mode, statuses=statuses, before=before, limit=limit + 1
+            )
+        items = tuple(view_of(r) for r in rows[:limit])
+        more = len(rows) > limit
+        return Page(
+            items=items,
+            total_count=total,
+            next_cursor=items[-1].created_at if more and items else None,
+        )
+
+    def public_by_hash(self, sha256: str) -> list[PublicRecord]:
+        with self.sessions() as session:
+            return [public_view_of(r) for r in RecordRepository(session).public_by_hash(sha256)]
+
+    def public_by_certificate_id(self, certificate_id: str) -> PublicRecord:
+        with self.sessions() as session:
+            row = RecordRepository(session).by_certificate_id(certificate_id)
+            if row is None or row.mode != "live":
+                raise RecordNotFound("No certificate with this id exists.")
+            return public_view_of(row)
+
+    def usage(self, account_id: str) -> int:
+        with self.sessions() as session:
+            return UsageRepository(session).used(account_id, quota_period(self.clock.now()))

@@ -1,0 +1,3 @@
+"""Persistence: SQLAlchemy 2 models, repositories and Alembic migrations.
+
+Repositories never commit; the services that call them own the transaction."""
