@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     tsa_policy_oid: str = "2.25.40862002418761283865128035908318153351"
     tsa_accuracy_ms: int = 1000
     organisation: str = "notarium"
+    # Name of the Ed25519 key in signed notes and proof bundles; defaults to the host of
+    # the base URL, which is what a verifier would recognise the operator by.
+    key_name: str | None = None
+    http_workers: int = 1
+    redis_prefix: str = "notarium"
 
     admin_key: str | None = None
     max_body_bytes: int = 64 * 1024
@@ -41,6 +46,14 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def effective_key_name(self) -> str:
+        if self.key_name:
+            return self.key_name
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.base_url).netloc or "notarium"
 
     @property
     def keys_dir(self) -> Path:

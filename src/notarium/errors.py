@@ -49,8 +49,16 @@ class QuotaExceededError(NotariumError):
 class RateLimitedError(NotariumError):
     code = "RATE_LIMITED"
 
-    def __init__(self, message: str, *, limit: int, remaining: int, reset_at: float,
-                 retry_after: int, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        remaining: int,
+        reset_at: float,
+        retry_after: int,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message, code=code)
         self.limit = limit
         self.remaining = remaining

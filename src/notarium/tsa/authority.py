@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
@@ -40,6 +40,8 @@ SUPPORTED_HASHES: Final[dict[str, tuple[str, int]]] = {
     "sha512": ("2.16.840.1.101.3.4.2.3", 64),
 }
 _HASH_BY_OID: Final = {oid: (name, size) for name, (oid, size) in SUPPORTED_HASHES.items()}
+
+_A = TypeVar("_A", bound=core.Asn1Value)
 
 # The largest serial RFC 3161 §2.4.2 lets verifiers rely on handling (160 bits).
 _MAX_SERIAL: Final = (1 << 160) - 1
@@ -101,22 +103,26 @@ class TimeStampAuthority:
             accuracy["seconds"] = seconds
         if millis:
             accuracy["millis"] = millis
-        self._accuracy = tsp.Accuracy(accuracy) if accuracy else None
+        self._accuracy = _frozen(tsp.Accuracy(accuracy)) if accuracy else None
 
         leaf = asn1_x509.Certificate.load(signer.certificate.public_bytes(Encoding.DER))
         chain = [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in signer.chain]
         self._tsa_name = (
-            asn1_x509.GeneralName(name="directory_name", value=leaf.subject)
+            _frozen(asn1_x509.GeneralName(name="directory_name", value=leaf.subject))
             if include_tsa_name
             else None
         )
-        self._digest_algorithm = algos.DigestAlgorithm({"algorithm": "sha256"})
-        self._signature_algorithm = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
-        self._sid = cms.SignerIdentifier(
-            name="issuer_and_serial_number",
-            value=cms.IssuerAndSerialNumber(
-                {"issuer": leaf.issuer, "serial_number": leaf.serial_number}
-            ),
+        self._digest_algorithm = _frozen(algos.DigestAlgorithm({"algorithm": "sha256"}))
+        self._signature_algorithm = _frozen(
+            algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
+        )
+        self._sid = _frozen(
+            cms.SignerIdentifier(
+                name="issuer_and_serial_number",
+                value=cms.IssuerAndSerialNumber(
+                    {"issuer": leaf.issuer, "serial_number": leaf.serial_number}
+                ),
+            )
         )
         # RFC 5816: ESSCertIDv2 binds the signature to this exact certificate, so that a
         # different certificate for the same key cannot be substituted.
@@ -130,28 +136,22 @@ class TimeStampAuthority:
                 },
             }
         )
-        self._signing_certificate_attr = cms.CMSAttribute(
-            {"type": "signing_certificate_v2", "values": [{"certs": [ess_cert_id]}]}
+        self._signing_certificate_attr = _frozen(
+            cms.CMSAttribute(
+                {"type": "signing_certificate_v2", "values": [{"certs": [ess_cert_id]}]}
+            )
         )
-        self._content_type_attr = cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]})
-        self._certificates = cms.CertificateSet(
-            [cms.CertificateChoices(name="certificate", value=c) for c in (leaf, *chain)]
+        self._content_type_attr = _frozen(
+            cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]})
+        )
+        self._certificates = _frozen(
+            cms.CertificateSet(
+                [cms.CertificateChoices(name="certificate", value=c) for c in (leaf, *chain)]
+            )
         )
         self._imprint_algorithms = {
-            name: algos.DigestAlgorithm({"algorithm": name}) for name in SUPPORTED_HASHES
+            name: _frozen(algos.DigestAlgorithm({"algorithm": name})) for name in SUPPORTED_HASHES
         }
-        # Dumping once caches each object's encoding, so later tokens copy bytes instead
-        # of re-serialising the certificate-derived parts.
-        for value in (
-            self._sid,
-            self._signing_certificate_attr,
-            self._content_type_attr,
-            self._certificates,
-            self._digest_algorithm,
-            self._signature_algorithm,
-            *self._imprint_algorithms.values(),
-        ):
-            value.dump()
 
     @property
     def policy_oid(self) -> str:
@@ -311,6 +311,16 @@ class TimeStampAuthority:
             hash_algorithm=hash_algorithm,
             digest=digest,
         )
+
+
+def _frozen(value: _A) -> _A:
+    """Re-parse a constructed value from its encoding.
+
+    asn1crypto marks values built from Python data as mutated for good and re-encodes
+    their whole subtree on every dump; a value loaded from bytes dumps by copying its
+    cached encoding. Shared, certificate-derived parts go through here once.
+    """
+    return cast(_A, type(value).load(value.dump()))
 
 
 def _signing_time_attr(instant: datetime) -> cms.CMSAttribute:

@@ -1,0 +1,405 @@
+"""The ``notarium`` command: operate a server, and use one as a client."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from notarium.accounts.keys import Mode
+from notarium.accounts.scopes import ALL_SCOPES
+from notarium.accounts.service import AccountService, IssuedKey
+from notarium.clock import SystemClock
+from notarium.config import Settings
+from notarium.errors import NotariumError
+from notarium.store.db import make_engine, make_session_factory
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _accounts(settings: Settings) -> AccountService:
+    return AccountService(make_session_factory(make_engine(settings)), SystemClock())
+
+
+def _fail(error: NotariumError) -> None:
+    raise click.ClickException(f"{error.code}: {error.message}")
+
+
+@click.group()
+@click.version_option(package_name="notarium")
+def cli() -> None:
+    """notarium: a self-hostable digital notary."""
+
+
+def _print_init(result: Any) -> None:
+    if result.keys_created:
+        click.echo("Created the private CA, the TSA certificate and the Ed25519 signing key.")
+    if result.api_key is not None:
+        click.echo(f"Created account 'default' ({result.account_id}).")
+        click.echo("These keys are shown once; store them now.")
+        click.echo(f"  API key:   {result.api_key.secret}")
+        click.echo(f"  admin key: {result.admin_key.secret}")
+
+
+@cli.command()
+def init() -> None:
+    """Create keys, the schema and a first account; never overwrites existing keys."""
+    from notarium.bootstrap import initialise
+
+    try:
+        result = initialise(_settings())
+    except NotariumError as error:
+        _fail(error)
+        return
+    _print_init(result)
+    if not result.keys_created and result.api_key is None:
+        click.echo("Already initialised; nothing changed.")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Server processes (default 1).")
+def serve(host: str, port: int, workers: int | None) -> None:
+    """Run the HTTP service (initialising an embedded data directory on first run)."""
+    import uvicorn
+
+    from notarium.bootstrap import initialise
+
+    settings = _settings()
+    try:
+        # An embedded SQLite database is migrated in place; a shared PostgreSQL schema is
+        # changed only by an explicit `notarium db upgrade`, never by racing servers.
+        _print_init(initialise(settings, migrate_schema=settings.is_sqlite))
+    except NotariumError as error:
+        _fail(error)
+    uvicorn.run(
+        "notarium.http.asgi:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or settings.http_workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    from notarium.store import migrate
+
+    engine = make_engine(_settings())
+    try:
+        migrate.upgrade(engine)
+        click.echo(f"Schema at revision {migrate.current_revision(engine)}.")
+    finally:
+        engine.dispose()
+
+
+@cli.group()
+def accounts() -> None:
+    """Accounts."""
+
+
+@accounts.command("create")
+@click.argument("name")
+@click.option(
+    "--plan", type=click.Choice(["free", "pro", "business"]), default="pro", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def accounts_create(name: str, plan: str, as_json: bool) -> None:
+    """Create an account and its first live API key (shown once)."""
+    try:
+        account, issued = _accounts(_settings()).create_account(name, plan)
+    except NotariumError as error:
+        _fail(error)
+        return
+    if as_json:
+        click.echo(json.dumps({"account_id": account.id, "api_key": issued.secret}))
+    else:
+        click.echo(f"account {account.id} ({account.name}, {account.plan})")
+        click.echo(f"API key (shown once): {issued.secret}")
+
+
+@accounts.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def accounts_list(as_json: bool) -> None:
+    views = _accounts(_settings()).list_accounts()
+    if as_json:
+        click.echo(
+            json.dumps([{"account_id": v.id, "name": v.name, "plan": v.plan} for v in views])
+        )
+        return
+    for v in views:
+        click.echo(f"{v.id}  {v.plan:<9} {v.name}")
+
+
+@accounts.command("set-plan")
+@click.argument("account")
+@click.argument("plan", type=click.Choice(["free", "pro", "business"]))
+def accounts_set_plan(account: str, plan: str) -> None:
+    try:
+        view = _accounts(_settings()).set_plan(account, plan)
+    except NotariumError as error:
+        _fail(error)
+        return
+    click.echo(f"{view.name} is now on {view.plan}")
+
+
+@cli.group()
+def keys() -> None:
+    """API keys."""
+
+
+def _echo_key(issued: IssuedKey, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"key_id": issued.key.id, "api_key": issued.secret}))
+    else:
+        click.echo(f"key {issued.key.id} ({issued.key.mode}; {' '.join(issued.key.scopes)})")
+        click.echo(f"API key (shown once): {issued.secret}")
+
+
+_scope_option = click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(list(ALL_SCOPES)),
+    help="Grant this scope (repeatable; default: all but admin).",
+)
+
+
+@keys.command("create")
+@click.option("--account", required=True)
+@click.option("--test", is_flag=True, help="A test-mode key (ntk_test_).")
+@_scope_option
+@click.option("--json", "as_json", is_flag=True)
+def keys_create(account: str, test: bool, scopes: tuple[str, ...], as_json: bool) -> None:
+    """Issue an additional key for an account."""
+    mode: Mode = "test" if test else "live"
+    try:
+        issued = _accounts(_settings()).create_key(account, mode=mode, scopes=list(scopes))
+    except NotariumError as error:
+        _fail(error)
+        return
+    _echo_key(issued, as_json)
+
+
+@keys.command("rotate")
+@click.option("--account", required=True)
+@click.option("--test", is_flag=True)
+@_scope_option
+@click.option("--json", "as_json", is_flag=True)
+def keys_rotate(account: str, test: bool, scopes: tuple[str, ...], as_json: bool) -> None:
+    """Replace the account's keys of this mode; the old ones stop working at once."""
+    mode: Mode = "test" if test else "live"
+    try:
+        issued = _accounts(_settings()).rotate_key(account, mode=mode, scopes=list(scopes))
+    except NotariumError as error:
+        _fail(error)
+        return
+    _echo_key(issued, as_json)
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    try:
+        view = _accounts(_settings()).revoke_key(key_id)
+    except NotariumError as error:
+        _fail(error)
+        return
+    click.echo(f"revoked {view.id}")
+
+
+@keys.command("list")
+@click.option("--account", required=True)
+@click.option("--json", "as_json", is_flag=True)
+def keys_list(account: str, as_json: bool) -> None:
+    try:
+        views = _accounts(_settings()).list_keys(account)
+    except NotariumError as error:
+        _fail(error)
+        return
+    rows = [
+        {
+            "key_id": v.id,
+            "mode": v.mode,
+            "hint": v.hint,
+            "scopes": list(v.scopes),
+            "revoked": v.revoked_at is not None,
+        }
+        for v in views
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for r in rows:
+        state = "revoked" if r["revoked"] else "active"
+        click.echo(f"{r['key_id']}  {r['mode']:<4} {state:<7} {r['hint']}")
+
+
+# -- client side -------------------------------------------------------------------
+
+_server = click.option(
+    "--server",
+    envvar="NOTARIUM_SERVER",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="Base URL of the notarium service.",
+)
+_api_key = click.option(
+    "--api-key", envvar="NOTARIUM_API_KEY", required=True, help="API key (or NOTARIUM_API_KEY)."
+)
+
+PROGRESS_THRESHOLD = 16 * 1024 * 1024
+
+
+def _hash_with_progress(path: Path) -> str:
+    from notarium.hashing.sha256 import sha256_file
+
+    size = path.stat().st_size
+    if size < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        return sha256_file(path)
+    with click.progressbar(length=size, label=f"hashing {path.name}", file=sys.stderr) as bar:
+        return sha256_file(path, progress=bar.update)
+
+
+@cli.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@_server
+@_api_key
+@click.option("--json", "as_json", is_flag=True)
+def stamp(files: tuple[Path, ...], server: str, api_key: str, as_json: bool) -> None:
+    """Hash FILES locally and timestamp their hashes; the content never leaves this machine."""
+    from notarium.client.sdk import ApiError, NotariumClient
+
+    failures = 0
+    with NotariumClient(server, api_key) as client:
+        for path in files:
+            size = path.stat().st_size
+            if size == 0:
+                failures += 1
+                click.echo(f"{path}: empty files cannot be timestamped", err=True)
+                continue
+            digest = _hash_with_progress(path)
+            # Derived from what is sent, so re-running after a lost reply replays the
+            # original answer instead of failing as a duplicate.
+            key = hashlib.sha256(f"{digest}:{path.name}:{size}".encode()).hexdigest()
+            try:
+                created = client.create_timestamp(
+                    sha256=digest,
+                    filename=path.name,
+                    file_size_bytes=size,
+                    file_type=mimetypes.guess_type(path.name)[0],
+                    idempotency_key=key,
+                )
+            except ApiError as error:
+                failures += 1
+                click.echo(f"{path}: {error.message}", err=True)
+                continue
+            if as_json:
+                click.echo(json.dumps({"file": str(path), **created}))
+            else:
+                click.echo(f"{created['id']}  {created['certificate_id']}  {digest}  {path}")
+    if failures:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("timestamp_id")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@_server
+@_api_key
+def proof(timestamp_id: str, output: Path, server: str, api_key: str) -> None:
+    """Download the proof bundle of a timestamp."""
+    from notarium.client.sdk import ApiError, NotariumClient
+
+    with NotariumClient(server, api_key) as client:
+        try:
+            bundle = client.proof(timestamp_id)
+        except ApiError as error:
+            raise click.ClickException(error.message) from None
+    output.write_text(json.dumps(bundle, indent=2) + "\n")
+    click.echo(f"wrote {output}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "proof_file", metavar="PROOF", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--trust",
+    "trust",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM file of trusted root certificate(s) for the TSA (repeatable).",
+)
+@click.option(
+    "--service-key",
+    "service_keys",
+    multiple=True,
+    help="Pin the service's Ed25519 public key (base64 of the 32 raw bytes).",
+)
+def verify(
+    file: Path, proof_file: Path, trust: tuple[Path, ...], service_keys: tuple[str, ...]
+) -> None:
+    """Check FILE against PROOF offline: hash, RFC 3161 token, chain and signature."""
+    import base64
+
+    from cryptography import x509
+
+    from notarium.hashing.sha256 import sha256_file
+    from notarium.proofs.verify import verify_bundle
+
+    try:
+        bundle = json.loads(proof_file.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{proof_file} is not a JSON proof bundle: {exc}") from None
+    roots = [c for p in trust for c in x509.load_pem_x509_certificates(p.read_bytes())]
+    try:
+        pinned = [base64.b64decode(k, validate=True) for k in service_keys]
+    except ValueError:
+        raise click.ClickException("--service-key must be base64") from None
+    try:
+        report = verify_bundle(
+            bundle, sha256=sha256_file(file), trust_roots=roots, service_public_keys=pinned
+        )
+    except NotariumError as error:
+        click.echo(f"FAILED: {error.message}", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {file} (sha256 {report.sha256})")
+    click.echo(f"  time-stamped at {report.gen_time.isoformat()} by {report.tsa_subject}")
+    click.echo(f"  certificate {report.certificate_id}, TSA serial {report.serial}")
+    click.echo(
+        f"  service signature by {report.service_key_name} ({report.service_key_id})"
+        + ("" if report.service_key_pinned else " — key not pinned")
+    )
+    if not report.anchored:
+        click.echo("  not yet anchored")
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""The FastAPI application: one runtime, the route families, the error envelopes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from notarium import __version__
+from notarium.http.errors import install_error_handlers
+from notarium.http.middleware import RequestContextMiddleware
+from notarium.http.routes import admin, public, timestamps, tsa
+from notarium.ratelimit.limiter import DisabledRateLimiter, RateLimiter
+from notarium.runtime import Runtime
+
+
+def make_limiter(runtime: Runtime) -> RateLimiter:
+    settings = runtime.settings
+    if not settings.rate_limits_enabled:
+        return DisabledRateLimiter()
+    if settings.redis_url:
+        return RateLimiter(settings.redis_url, key_prefix=settings.redis_prefix)
+    return RateLimiter("memory://", key_prefix=f"notarium-{uuid.uuid4().hex}")
+
+
+def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_runtime:
+            runtime.close()
+
+    app = FastAPI(
+        title="notarium",
+        version=__version__,
+        summary="Self-hostable digital notary",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = runtime
+    app.state.limiter = make_limiter(runtime)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
+    app.include_router(timestamps.router)
+    app.include_router(tsa.router)
+    app.include_router(public.router)
+    app.include_router(admin.router)
+
+    @app.get("/healthz", tags=["meta"], summary="Liveness")
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    return app

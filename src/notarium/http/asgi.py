@@ -1,0 +1,13 @@
+"""Entry point for uvicorn workers: each process builds its own runtime from the environment."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from notarium.config import Settings
+from notarium.http.app import create_app
+from notarium.runtime import build_runtime
+
+
+def app_factory() -> FastAPI:
+    return create_app(build_runtime(Settings()), owns_runtime=True)

@@ -1,0 +1,102 @@
+"""Request-scoped dependencies: the runtime, the authenticated principal, rate limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+
+from notarium.accounts.scopes import ADMIN
+from notarium.accounts.service import Principal
+from notarium.errors import AuthenticationError, PermissionDeniedError
+from notarium.ratelimit.limiter import Bucket, BucketState, RateLimiter
+from notarium.records.values import Owner
+from notarium.runtime import Runtime
+
+GENERAL = Bucket("key-general", 120)
+CREATE_PER_KEY = Bucket("key-create", 30)
+CREATE_PER_IP = Bucket("ip-create", 60)
+
+
+class PlanNotEntitled(PermissionDeniedError):
+    code = "PLAN_NOT_ENTITLED"
+
+
+class InsufficientScope(PermissionDeniedError):
+    code = "INSUFFICIENT_SCOPE"
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def limiter_of(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
+        raise AuthenticationError(
+            "No Bearer token was provided; send `Authorization: Bearer <api_key>`.",
+            code="AUTHENTICATION_REQUIRED",
+        )
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError(
+            "The Authorization header must be `Bearer <api_key>`.",
+            code="AUTHENTICATION_REQUIRED",
+        )
+    return token.strip()
+
+
+def authenticate(request: Request) -> Principal:
+    principal = runtime_of(request).accounts.authenticate(bearer_token(request))
+    request.state.principal = principal
+    return principal
+
+
+def owner_of(principal: Principal) -> Owner:
+    return Owner(account_id=principal.account_id, mode=principal.mode)
+
+
+def record_rate(request: Request, state: BucketState) -> None:
+    """Keep the tightest bucket seen for the response's X-RateLimit-* headers."""
+    current: BucketState | None = getattr(request.state, "rate_limit", None)
+    if current is None or state.remaining < current.remaining:
+        request.state.rate_limit = state
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def api_principal(scope: str, *, create: bool = False) -> Callable[[Request], Principal]:
+    """Authenticate, check entitlement and scope, and charge the rate-limit buckets."""
+
+    def dependency(request: Request) -> Principal:
+        limiter = limiter_of(request)
+        if create:
+            record_rate(request, limiter.hit(CREATE_PER_IP, client_ip(request)))
+        principal = authenticate(request)
+        if not principal.plan.api_access:
+            raise PlanNotEntitled(
+                f"The {principal.plan.name} plan has no API access; upgrade to Pro or Business."
+            )
+        record_rate(request, limiter.hit(GENERAL, principal.key_id))
+        if create:
+            record_rate(request, limiter.hit(CREATE_PER_KEY, principal.key_id))
+        if scope not in principal.scopes:
+            raise InsufficientScope(f"This API key lacks the `{scope}` scope.")
+        return principal
+
+    return dependency
+
+
+def admin_principal(request: Request) -> Principal:
+    principal = authenticate(request)
+    if ADMIN not in principal.scopes:
+        raise InsufficientScope("This route needs a key with the `admin` scope.")
+    return principal

@@ -1,0 +1,55 @@
+"""Wire formatting shared by the route families."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from notarium.errors import ValidationError
+
+
+def iso_millis(instant: datetime | None) -> str | None:
+    """``2026-04-13T18:42:11.000Z``, the documents' timestamp format."""
+    if instant is None:
+        return None
+    return (
+        instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{instant.microsecond // 1000:03d}Z"
+    )
+
+
+def iso_micros(instant: datetime) -> str:
+    """Full precision for cursors, so records in the same millisecond are not skipped."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso8601(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+class InvalidJson(ValidationError):
+    code = "INVALID_JSON"
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json_object(body: bytes, *, code: str = "INVALID_JSON") -> dict[str, Any]:
+    """Strict JSON: UTF-8, no NaN/Infinity, an object at the top."""
+    try:
+        value = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InvalidJson(f"The request body is not valid JSON: {exc}", code=code) from None
+    if not isinstance(value, dict):
+        raise InvalidJson("The request body must be a JSON object.", code=code)
+    return value
+
+
+def is_finite_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,372 @@
+"""The hash timestamps API, route for route as ``hash-timestamps-api.txt`` describes it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from notarium.accounts.scopes import TIMESTAMPS_READ, TIMESTAMPS_WRITE
+from notarium.accounts.service import Principal
+from notarium.errors import NotariumError, NotFoundError, ValidationError
+from notarium.hashing.sha256 import normalize_sha256_hex
+from notarium.http.deps import api_principal, owner_of, runtime_of
+from notarium.http.errors import request_id_of, status_for
+from notarium.http.formats import iso_micros, iso_millis, parse_iso8601, parse_json_object
+from notarium.http.schemas.timestamps import (
+    AccountSummary,
+    ErrorEnvelope,
+    TimestampCreate,
+    TimestampList,
+    TimestampResource,
+)
+from notarium.idempotency.service import Claim, StoredResponse, check_key
+from notarium.proofs.bundle import RecordFacts, build_bundle, format_created_at
+from notarium.records.values import NewRecord, RecordView, Status
+from notarium.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1", tags=["timestamps"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorEnvelope, "description": text}
+    for code, text in {
+        400: "Invalid input",
+        401: "Missing or invalid API key",
+        403: "Plan not entitled or scope missing",
+        404: "Not found",
+        409: "Duplicate or in progress",
+        413: "Body too large",
+        422: "Idempotency-Key reused with a different body",
+        429: "Rate limit or monthly quota reached",
+        500: "Internal error",
+    }.items()
+}
+
+MAX_FILENAME = 1024
+MAX_FILE_TYPE = 255
+MAX_FILE_SIZE = 2**53 - 1  # the largest integer every JSON client reads exactly
+LIST_STATUSES: dict[str, tuple[Status, ...] | None] = {
+    "all": None,
+    # `anchoring` is a step on the way to confirmation, so the pending queue includes it.
+    "pending": ("pending", "anchoring"),
+    "confirmed": ("confirmed",),
+    "failed": ("failed",),
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class InvalidField(ValidationError):
+    pass
+
+
+def resource(view: RecordView, base_url: str) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "certificate_id": view.certificate_id,
+        "sha256_hash": view.sha256,
+        "filename": view.filename,
+        "file_size_bytes": view.file_size_bytes,
+        "file_type": view.file_type,
+        "status": view.status,
+        "blockchain_tx": view.blockchain_tx,
+        "bitcoin_block": view.bitcoin_block,
+        "confirmed_at": iso_millis(view.confirmed_at),
+        "created_at": iso_millis(view.created_at),
+        "thumbnail_url": None,
+        "branding_snapshot": None,
+        "certificate_url": f"{base_url}/cert/{view.certificate_id}",
+        "verify_url": f"{base_url}/verify/{view.sha256}",
+        "ots_url": f"/api/v1/timestamps/{view.id}/ots",
+        "tsr_url": f"/api/v1/timestamps/{view.id}/tsr",
+        "proof_url": f"/api/v1/timestamps/{view.id}/proof",
+    }
+
+
+def parse_new_record(payload: dict[str, Any]) -> NewRecord:
+    sha256 = normalize_sha256_hex(payload.get("sha256_hash"))
+    filename = payload.get("filename")
+    if not isinstance(filename, str) or not filename.strip():
+        raise InvalidField("`filename` must be a non-empty string.", code="INVALID_FILENAME")
+    if len(filename) > MAX_FILENAME or _CONTROL.search(filename):
+        raise InvalidField(
+            f"`filename` must be at most {MAX_FILENAME} characters without control characters.",
+            code="INVALID_FILENAME",
+        )
+    size = payload.get("file_size_bytes")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= MAX_FILE_SIZE:
+        raise InvalidField(
+            "`file_size_bytes` must be a positive integer.", code="INVALID_FILE_SIZE"
+        )
+    file_type = payload.get("file_type")
+    if file_type is not None and (
+        not isinstance(file_type, str)
+        or len(file_type) > MAX_FILE_TYPE
+        or _CONTROL.search(file_type)
+    ):
+        raise InvalidField(
+            f"`file_type` must be a string of at most {MAX_FILE_TYPE} characters.",
+            code="INVALID_FILE_TYPE",
+        )
+    return NewRecord(
+        sha256=sha256,
+        filename=filename,
+        file_size_bytes=size,
+        file_type=file_type,
+        channel="timestamps",
+    )
+
+
+def parse_record_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidField("The timestamp id must be a UUID.", code="INVALID_ID") from None
+
+
+def _error_body(error: NotariumError, request_id: str) -> bytes:
+    return json.dumps(
+        {"error": {"code": error.code, "message": error.message, "request_id": request_id}}
+    ).encode()
+
+
+def _create(
+    runtime: Runtime,
+    principal: Principal,
+    body: bytes,
+    content_type: str,
+    idempotency_key: str | None,
+    request_id: str,
+) -> Response:
+    claim: Claim | None = None
+    if idempotency_key is not None:
+        check_key(idempotency_key)
+        outcome = runtime.idempotency.claim(
+            principal.account_id,
+            f"timestamps.create:{principal.mode}",
+            idempotency_key,
+            hashlib.sha256(body).hexdigest(),
+        )
+        if isinstance(outcome, StoredResponse):
+            return Response(
+                outcome.body,
+                status_code=outcome.status,
+                media_type="application/json",
+                headers={"Idempotent-Replayed": "true"},
+            )
+        claim = outcome
+    try:
+        media = content_type.split(";")[0].strip().lower()
+        if media != "application/json":
+            raise InvalidField(
+                "Send the payload as JSON with `Content-Type: application/json`.",
+                code="INVALID_JSON",
+            )
+        new = parse_new_record(parse_json_object(body))
+        view = runtime.records.create(owner_of(principal), principal.plan, new)
+        status, payload = 201, json.dumps(resource(view, runtime.settings.base_url)).encode()
+    except NotariumError as error:
+        if claim is None or status_for(error) >= 500:
+            if claim is not None:
+                runtime.idempotency.release(claim)
+            raise
+        runtime.idempotency.complete(claim, status_for(error), _error_body(error, request_id))
+        raise
+    except BaseException:
+        if claim is not None:
+            runtime.idempotency.release(claim)
+        raise
+    if claim is not None:
+        runtime.idempotency.complete(claim, status, payload)
+    return Response(payload, status_code=status, media_type="application/json")
+
+
+@router.post(
+    "/timestamps",
+    status_code=201,
+    response_model=TimestampResource,
+    responses=ERRORS,
+    summary="Create a timestamp record for a SHA-256 hash",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": TimestampCreate.model_json_schema()}},
+        },
+        "parameters": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            }
+        ],
+    },
+)
+async def create_timestamp(
+    request: Request,
+    principal: Principal = Depends(api_principal(TIMESTAMPS_WRITE, create=True)),  # noqa: B008
+) -> Response:
+    body = await request.body()
+    return await run_in_threadpool(
+        _create,
+        runtime_of(request),
+        principal,
+        body,
+        request.headers.get("content-type", ""),
+        request.headers.get("idempotency-key"),
+        request_id_of(request),
+    )
+
+
+@router.get(
+    "/timestamps", response_model=TimestampList, responses=ERRORS, summary="List timestamps"
+)
+def list_timestamps(
+    request: Request,
+    status: str = "all",
+    before: str | None = None,
+    limit: str | None = None,
+    principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
+) -> JSONResponse:
+    if status not in LIST_STATUSES:
+        raise InvalidField(
+            "`status` must be one of all, confirmed, pending, failed.", code="INVALID_STATUS"
+        )
+    size = 50
+    if limit is not None:
+        if not limit.isdigit() or int(limit) < 1:
+            raise InvalidField("`limit` must be a positive integer.", code="INVALID_LIMIT")
+        size = min(int(limit[:6]), 50)
+    cursor = None
+    if before is not None:
+        try:
+            cursor = parse_iso8601(before)
+        except ValueError:
+            raise InvalidField(
+                "`before` must be an ISO-8601 timestamp such as a previous `next_cursor`.",
+                code="INVALID_CURSOR",
+            ) from None
+    runtime = runtime_of(request)
+    page = runtime.records.page(
+        owner_of(principal), statuses=LIST_STATUSES[status], before=cursor, limit=size
+    )
+    return JSONResponse(
+        {
+            "data": [resource(v, runtime.settings.base_url) for v in page.items],
+            "total_count": page.total_count,
+            "next_cursor": iso_micros(page.next_cursor) if page.next_cursor else None,
+        }
+    )
+
+
+@router.get(
+    "/timestamps/{timestamp_id}",
+    response_model=TimestampResource,
+    responses=ERRORS,
+    summary="Fetch a timestamp",
+)
+def get_timestamp(
+    request: Request,
+    timestamp_id: str,
+    principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
+) -> JSONResponse:
+    runtime = runtime_of(request)
+    view = runtime.records.get(owner_of(principal), parse_record_id(timestamp_id))
+    return JSONResponse(resource(view, runtime.settings.base_url))
+
+
+class OtsNotFound(NotFoundError):
+    code = "OTS_NOT_FOUND"
+
+
+@router.get(
+    "/timestamps/{timestamp_id}/ots",
+    responses={200: {"content": {"application/octet-stream": {}}}, **ERRORS},
+    response_class=Response,
+    summary="Download the OpenTimestamps proof",
+)
+def get_ots(
+    request: Request,
+    timestamp_id: str,
+    principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
+) -> Response:
+    runtime_of(request).records.get(owner_of(principal), parse_record_id(timestamp_id))
+    # Records gain an .ots proof once their batch is submitted to a calendar.
+    raise OtsNotFound("No OpenTimestamps proof is available for this timestamp yet.")
+
+
+@router.get(
+    "/timestamps/{timestamp_id}/tsr",
+    responses={200: {"content": {"application/timestamp-reply": {}}}, **ERRORS},
+    response_class=Response,
+    summary="Download the RFC 3161 time-stamp response",
+)
+def get_tsr(
+    request: Request,
+    timestamp_id: str,
+    principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
+) -> Response:
+    from notarium.tsa.authority import granted_response
+
+    view, token = runtime_of(request).records.token(
+        owner_of(principal), parse_record_id(timestamp_id)
+    )
+    return Response(
+        granted_response(token),
+        media_type="application/timestamp-reply",
+        headers={"Content-Disposition": f'attachment; filename="{view.certificate_id}.tsr"'},
+    )
+
+
+@router.get(
+    "/timestamps/{timestamp_id}/proof",
+    responses={200: {"content": {"application/json": {}}}, **ERRORS},
+    response_class=JSONResponse,
+    summary="Download the self-contained proof bundle",
+)
+def get_proof(
+    request: Request,
+    timestamp_id: str,
+    principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
+) -> JSONResponse:
+    runtime = runtime_of(request)
+    view, token = runtime.records.token(owner_of(principal), parse_record_id(timestamp_id))
+    bundle = build_bundle(
+        RecordFacts(
+            id=view.id,
+            certificate_id=view.certificate_id,
+            sha256=view.sha256,
+            filename=view.filename,
+            file_size_bytes=view.file_size_bytes,
+            file_type=view.file_type,
+            created_at=format_created_at(view.created_at),
+        ),
+        token_der=token,
+        tsa_chain_pem=runtime.keystore.tsa_chain_pem(),
+        signer=runtime.record_signer,
+    )
+    return JSONResponse(
+        bundle,
+        headers={"Content-Disposition": f'attachment; filename="{view.certificate_id}.proof.json"'},
+    )
+
+
+@router.get("/me", response_model=AccountSummary, responses=ERRORS, summary="Who am I")
+def whoami(
+    principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
+) -> JSONResponse:
+    return JSONResponse(
+        {
+            "account_id": principal.account_id,
+            "account_name": principal.account_name,
+            "plan": principal.plan.name,
+            "mode": principal.mode,
+            "scopes": sorted(principal.scopes),
+            "monthly_limit": principal.plan.monthly_timestamps,
+        }
+    )

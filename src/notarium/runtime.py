@@ -1,0 +1,62 @@
+"""Wiring: builds every service once from the settings, for the server and the CLI alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from notarium.accounts.service import AccountService
+from notarium.clock import Clock, SystemClock
+from notarium.config import Settings
+from notarium.idempotency.service import IdempotencyService
+from notarium.pki.keystore import KeyStore
+from notarium.proofs.signing import Ed25519RecordSigner
+from notarium.records.service import RecordService
+from notarium.store.db import SessionFactory, make_engine, make_session_factory
+from notarium.tsa.authority import TimeStampAuthority
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    sessions: SessionFactory
+    keystore: KeyStore
+    tsa: TimeStampAuthority
+    record_signer: Ed25519RecordSigner
+    accounts: AccountService
+    records: RecordService
+    idempotency: IdempotencyService
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    clock = clock or SystemClock()
+    keystore = KeyStore(settings.keys_dir, settings.organisation, clock=clock)
+    keystore.ensure()
+    engine = make_engine(settings)
+    sessions = make_session_factory(engine)
+    tsa = TimeStampAuthority(
+        keystore.tsa_signer(),
+        policy_oid=settings.tsa_policy_oid,
+        accuracy_ms=settings.tsa_accuracy_ms,
+        clock=clock,
+    )
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        sessions=sessions,
+        keystore=keystore,
+        tsa=tsa,
+        record_signer=Ed25519RecordSigner(
+            keystore.ed25519_private_key(), settings.effective_key_name
+        ),
+        accounts=AccountService(sessions, clock),
+        records=RecordService(sessions, tsa, clock),
+        idempotency=IdempotencyService(sessions, clock, settings.idempotency_lease_seconds),
+    )
