@@ -17,6 +17,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from notarium.clock import Clock
+from notarium.tsa.asn1 import TimeStampResp
 from notarium.tsa.errors import (
     MalformedTimestampRequestError,
     TimestampRequestRejected,
@@ -237,7 +238,7 @@ class TimeStampAuthority:
             # The client must always receive a well-formed TimeStampResp; details of the
             # internal failure stay on the server side.
             return _rejection("system_failure", "the time-stamp authority failed")
-        return _encode(tsp.TimeStampResp, _GRANTED_STATUS_DER + token.der)
+        return _encode(TimeStampResp, _GRANTED_STATUS_DER + token.der)
 
     def _policy(self, policy_oid: str | None) -> bytes:
         oid = self._default_policy if policy_oid is None else policy_oid
@@ -434,7 +435,7 @@ def _parse_request(request_der: bytes) -> _ValidRequest:
 
 
 def _rejection(failure_info: str, message: str) -> bytes:
-    response = tsp.TimeStampResp(
+    response = TimeStampResp(
         {
             "status": {
                 "status": "rejection",
