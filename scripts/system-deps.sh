@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite drives (validators and tools), and starts
+# the local PostgreSQL and Redis when they are installed but stopped. Idempotent and quick
+# when everything is already present.
+set -euo pipefail
+
+PACKAGES=(openssl curl)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]} (run as root or install them)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# PostgreSQL and Redis are optional: the suite runs its scaled-mode tests when they answer.
+if command -v pg_ctlcluster >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  version=$(ls /etc/postgresql 2>/dev/null | head -n 1 || true)
+  [ -n "$version" ] && pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+fi
+if command -v redis-server >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /tmp --logfile /tmp/redis-notarium.log || true
+fi
+exit 0
