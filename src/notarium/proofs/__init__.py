@@ -19,6 +19,7 @@ from notarium.proofs.verify import (
     SectionVerifier,
     VerificationReport,
     VerifiedRecord,
+    load_bundle,
     verify_bundle,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "build_bundle",
     "canonical_json",
     "format_created_at",
+    "load_bundle",
     "signed_note_key_id",
     "verify_bundle",
     "verify_ed25519",

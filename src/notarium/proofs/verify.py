@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -208,6 +209,33 @@ def _load_chain(rfc3161: Mapping[str, Any]) -> list[x509.Certificate]:
 
 def _is_empty_section(name: str, value: Any) -> bool:
     return value is None or (name == "anchors" and value == [])
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise MalformedProofError(f"bundle JSON repeats the key {key!r}")
+        obj[key] = value
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise MalformedProofError(f"bundle JSON contains {name}, which is not valid JSON")
+
+
+def load_bundle(data: bytes | str) -> dict[str, Any]:
+    """Parse bundle JSON strictly: duplicate keys would let two readers of the same
+    file see different records, so they are refused rather than resolved."""
+    try:
+        value = json.loads(
+            data, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedProofError(f"bundle is not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise MalformedProofError("a proof bundle must be a JSON object")
+    return value
 
 
 def verify_bundle(

@@ -16,6 +16,7 @@ from notarium.proofs import (
     VerifiedRecord,
     build_bundle,
     canonical_json,
+    load_bundle,
     verify_bundle,
 )
 from notarium.proofs.errors import (
@@ -507,3 +508,28 @@ def test_section_verifier_failures_propagate(good: Good, ca: Issued) -> None:
     good.bundle["merkle"] = {"root": "ab" * 32}
     with pytest.raises(ProofVerificationError, match="merkle root does not match"):
         verify_bundle(good.bundle, trust_roots=[ca.cert], section_verifiers={"merkle": failing})
+
+
+# --- loading -----------------------------------------------------------------------
+
+
+def test_load_bundle_round_trips(good: Good, ca: Issued) -> None:
+    loaded = load_bundle(json.dumps(good.bundle).encode())
+    assert loaded == good.bundle
+    verify_bundle(loaded, trust_roots=[ca.cert])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"format": "a", "format": "b"}', "repeats the key 'format'"),
+        ('{"record": {"sha256": "a", "sha256": "b"}}', "repeats the key 'sha256'"),
+        ('{"x": NaN}', "contains NaN"),
+        ("[1, 2]", "must be a JSON object"),
+        ("{", "not valid UTF-8 JSON"),
+        (b"\xff\xfe{}", "not valid UTF-8 JSON"),
+    ],
+)
+def test_load_bundle_is_strict(text: str | bytes, message: str) -> None:
+    with pytest.raises(MalformedProofError, match=message):
+        load_bundle(text)
