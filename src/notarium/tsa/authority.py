@@ -254,7 +254,7 @@ class TimeStampAuthority:
         cached = self._signing_time_cache
         if cached is not None and cached[0] == whole_seconds:
             return cached[1]
-        choice = "utc_time" if whole_seconds < _UTC_TIME_LIMIT else "general_time"
+        choice = "utc_time" if whole_seconds < _UTC_TIME_LIMIT else "generalized_time"
         der = bytes(
             cms.CMSAttribute(
                 {"type": "signing_time", "values": [cms.Time(name=choice, value=whole_seconds)]}
@@ -418,7 +418,8 @@ def _parse_request(request_der: bytes) -> _ValidRequest:
             f"unsupported hash algorithm {algorithm_oid}; use SHA-256, SHA-384 or SHA-512"
         )
     # RFC 5754: SHA-2 AlgorithmIdentifiers carry absent or NULL parameters, and
-    # verifiers such as OpenSSL refuse anything else.
+    # verifiers such as OpenSSL refuse anything else. asn1crypto's schema already fails
+    # other parameters during the walk above; this keeps the rule from depending on it.
     if not isinstance(parameters, core.Void | core.Null):
         raise UnsupportedHashAlgorithmError("hash algorithm parameters must be absent or NULL")
     name, size = supported
