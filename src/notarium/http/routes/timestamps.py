@@ -311,7 +311,7 @@ def get_tsr(
     timestamp_id: str,
     principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
 ) -> Response:
-    from notarium.tsa.authority import granted_response
+    from notarium.tsa.response import granted_response
 
     view, token = runtime_of(request).records.token(
         owner_of(principal), parse_record_id(timestamp_id)
