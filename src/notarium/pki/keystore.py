@@ -88,10 +88,12 @@ class KeyStore:
         created = self._ensure_directory()
         exists = {name: self.path(name).exists() for name in (CA_KEY, CA_CERT, TSA_KEY, TSA_CERT)}
 
-        if exists[TSA_CERT] and not exists[TSA_KEY]:
-            raise InconsistentKeyMaterialError(
-                f"{TSA_CERT} exists without {TSA_KEY}; refusing to replace either"
-            )
+        # Checked before anything is written, so a refusal leaves the directory as found.
+        for private, public in ((TSA_KEY, TSA_CERT), (SIGNING_KEY, SIGNING_PUB)):
+            if self.path(public).exists() and not self.path(private).exists():
+                raise InconsistentKeyMaterialError(
+                    f"{public} exists without {private}; refusing to replace either"
+                )
         if not (exists[CA_CERT] and exists[TSA_CERT]):
             if not exists[CA_KEY]:
                 if exists[CA_CERT]:
@@ -119,12 +121,7 @@ class KeyStore:
                 )
                 created |= self._publish(TSA_CERT, _certificate_pem(certificate), PUBLIC_FILE_MODE)
 
-        signing_key_exists = self.path(SIGNING_KEY).exists()
-        if not signing_key_exists:
-            if self.path(SIGNING_PUB).exists():
-                raise InconsistentKeyMaterialError(
-                    f"{SIGNING_PUB} exists without {SIGNING_KEY}; refusing to replace either"
-                )
+        if not self.path(SIGNING_KEY).exists():
             created |= self._publish(
                 SIGNING_KEY, _private_pem(new_signing_key()), PRIVATE_FILE_MODE
             )
