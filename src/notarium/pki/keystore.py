@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -143,6 +144,11 @@ class KeyStore:
         except FileExistsError:
             if not self._dir.is_dir():
                 raise KeyStoreError(f"{self._dir} exists and is not a directory") from None
+            if stat.S_IMODE(self._dir.stat().st_mode) & 0o077:
+                # Best effort: a read-only mount holding finished material must still
+                # start, and its private files are 0600 regardless.
+                with contextlib.suppress(OSError):
+                    os.chmod(self._dir, DIRECTORY_MODE)
             return False
         except OSError as exc:
             raise KeyStoreError(f"cannot create key directory {self._dir}: {exc}") from exc

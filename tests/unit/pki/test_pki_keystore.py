@@ -75,6 +75,13 @@ def test_private_files_and_directory_are_private(keys_dir: Path) -> None:
         assert mode_of(keys_dir / name) & 0o022 == 0, name
 
 
+def test_existing_open_directory_is_tightened(keys_dir: Path) -> None:
+    keys_dir.mkdir()
+    keys_dir.chmod(0o755)
+    KeyStore(keys_dir).ensure()
+    assert mode_of(keys_dir) == 0o700
+
+
 def test_strict_umask_still_yields_usable_modes(keys_dir: Path) -> None:
     previous = os.umask(0o277)
     try:
