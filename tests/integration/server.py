@@ -37,8 +37,14 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([NOTARIUM, *args], env=self.env, capture_output=True,
-                                text=True, timeout=120, check=False)
+        result = subprocess.run(
+            [NOTARIUM, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if check:
             assert result.returncode == 0, result.stderr + result.stdout
         return result
@@ -49,7 +55,9 @@ class Server:
         with self.log.open("ab") as handle:
             self.process = subprocess.Popen(
                 [NOTARIUM, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env, stdout=handle, stderr=subprocess.STDOUT,
+                env=self.env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

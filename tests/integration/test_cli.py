@@ -47,8 +47,11 @@ def test_accounts_and_keys_json(data_dir: Path) -> None:
     assert set(created) == {"account_id", "api_key"}
     assert parse_mode(created["api_key"]) == "live"
 
-    test_key = json.loads(invoke("keys", "create", "--account", "acme", "--test",
-                                 "--scope", "timestamps:read", "--json"))
+    test_key = json.loads(
+        invoke(
+            "keys", "create", "--account", "acme", "--test", "--scope", "timestamps:read", "--json"
+        )
+    )
     assert set(test_key) == {"key_id", "api_key"}
     assert test_key["api_key"].startswith("ntk_test_")
 

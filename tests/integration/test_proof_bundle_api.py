@@ -17,18 +17,28 @@ from notarium.runtime import Runtime
 def test_bundle_verifies(client: TestClient, tenant: Tenant, runtime: Runtime) -> None:
     content = b"minutes of the annual meeting"
     digest = hashlib.sha256(content).hexdigest()
-    created = client.post("/api/v1/timestamps", headers=tenant.auth, json={
-        "sha256_hash": digest, "filename": "minutes.txt", "file_size_bytes": len(content)})
+    created = client.post(
+        "/api/v1/timestamps",
+        headers=tenant.auth,
+        json={"sha256_hash": digest, "filename": "minutes.txt", "file_size_bytes": len(content)},
+    )
     record_id = created.json()["id"]
     response = client.get(f"/api/v1/timestamps/{record_id}/proof", headers=tenant.auth)
     assert response.status_code == 200
     assert "attachment" in response.headers["content-disposition"]
     bundle = response.json()
     public_key = runtime.record_signer.public_key_raw
-    report = verify_bundle(bundle, sha256=digest, trust_roots=[runtime.keystore.ca_certificate()],
-                           service_public_keys=[public_key])
+    report = verify_bundle(
+        bundle,
+        sha256=digest,
+        trust_roots=[runtime.keystore.ca_certificate()],
+        service_public_keys=[public_key],
+    )
     assert report.ok and report.record_id == record_id
     assert report.certificate_id == created.json()["certificate_id"]
     with pytest.raises(ProofVerificationError):
-        verify_bundle(bundle, sha256=hashlib.sha256(b"forged").hexdigest(),
-                      trust_roots=[runtime.keystore.ca_certificate()])
+        verify_bundle(
+            bundle,
+            sha256=hashlib.sha256(b"forged").hexdigest(),
+            trust_roots=[runtime.keystore.ca_certificate()],
+        )

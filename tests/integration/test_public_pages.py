@@ -15,9 +15,16 @@ JSON = {"Accept": "application/json"}
 
 
 def _create(client: TestClient, tenant: Tenant, digest: str = DIGEST) -> dict[str, object]:
-    response = client.post("/api/v1/timestamps", headers=tenant.auth, json={
-        "sha256_hash": digest, "filename": "secret-merger-plan.pdf", "file_size_bytes": 10,
-        "file_type": "application/pdf"})
+    response = client.post(
+        "/api/v1/timestamps",
+        headers=tenant.auth,
+        json={
+            "sha256_hash": digest,
+            "filename": "secret-merger-plan.pdf",
+            "file_size_bytes": 10,
+            "file_type": "application/pdf",
+        },
+    )
     assert response.status_code == 201
     data: dict[str, object] = response.json()
     return data
@@ -70,12 +77,15 @@ def test_unknown_hash_and_certificate(client: TestClient) -> None:
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "INVALID_SHA256_HASH"
 
 
-def test_test_mode_records_are_not_public(client: TestClient, tenant: Tenant,
-                                          runtime: Runtime) -> None:
+def test_test_mode_records_are_not_public(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
     test_key = runtime.accounts.create_key(tenant.account_id, mode="test").secret
-    created = client.post("/api/v1/timestamps",
-                          headers={"Authorization": f"Bearer {test_key}"},
-                          json={"sha256_hash": DIGEST, "filename": "a", "file_size_bytes": 1})
+    created = client.post(
+        "/api/v1/timestamps",
+        headers={"Authorization": f"Bearer {test_key}"},
+        json={"sha256_hash": DIGEST, "filename": "a", "file_size_bytes": 1},
+    )
     assert created.status_code == 201
     assert client.get(f"/verify/{DIGEST}", headers=JSON).json()["found"] is False
     assert client.get(f"/cert/{created.json()['certificate_id']}", headers=JSON).status_code == 404

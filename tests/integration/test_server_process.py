@@ -13,19 +13,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-
 import openssl
-from backends import postgres_available, postgres_schema
+import pytest
 from server import Server, server_env
+
+from backends import postgres_available, postgres_schema
 
 pytestmark = pytest.mark.slow
 
 DOC_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not postgres_available(), reason="PostgreSQL not reachable"))])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(not postgres_available(), reason="PostgreSQL not reachable"),
+        ),
+    ]
+)
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     data_dir = tmp_path / "data"
     if request.param == "sqlite":
@@ -44,8 +51,9 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
 
 def test_first_serve_prints_a_working_key(server: Server) -> None:
     assert server.api_key.startswith("ntk_live_")
-    response = httpx.get(f"{server.url}/api/v1/me",
-                         headers={"Authorization": f"Bearer {server.api_key}"})
+    response = httpx.get(
+        f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {server.api_key}"}
+    )
     assert response.status_code == 200 and response.json()["account_name"] == "default"
 
 
@@ -62,10 +70,16 @@ def test_document_curl_example(server: Server) -> None:
     "file_size_bytes": 248331,
     "file_type": "application/pdf"
   }}'"""
-    first = json.loads(subprocess.run(["bash", "-c", command], capture_output=True, text=True,
-                                      check=True, timeout=60).stdout)
-    again = json.loads(subprocess.run(["bash", "-c", command], capture_output=True, text=True,
-                                      check=True, timeout=60).stdout)
+    first = json.loads(
+        subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+    )
+    again = json.loads(
+        subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+    )
     assert first["sha256_hash"] == DOC_HASH and first["status"] == "pending"
     assert again == first
 
@@ -109,10 +123,14 @@ for (const timestamp of payload.data) {{
 }}
 }}
 """)
-    env = {"NEXT_PUBLIC_PROOFD_API_KEY": server.api_key, "PROOFD_API_KEY": server.api_key,
-           "PATH": "/usr/bin:/bin:/usr/local/bin"}
-    result = subprocess.run(["node", str(script)], capture_output=True, text=True, env=env,
-                            timeout=60, check=False)
+    env = {
+        "NEXT_PUBLIC_PROOFD_API_KEY": server.api_key,
+        "PROOFD_API_KEY": server.api_key,
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+    }
+    result = subprocess.run(
+        ["node", str(script)], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     record_id, certificate_url = lines[0].split()
@@ -149,20 +167,27 @@ def test_stamp_proof_verify(server: Server, tmp_path: Path) -> None:
     stranger = KeyStore(tmp_path / "stranger")
     stranger.ensure()
     other_ca.write_bytes(stranger.path("ca.cert.pem").read_bytes())
-    failed = server.cli("verify", str(document), str(proof), "--trust", str(other_ca),
-                        check=False)
+    failed = server.cli("verify", str(document), str(proof), "--trust", str(other_ca), check=False)
     assert failed.returncode != 0 and "FAILED" in failed.stderr
 
 
-def test_sigkill_during_creates_leaves_no_record_without_token(server: Server,
-                                                               tmp_path: Path) -> None:
+def test_sigkill_during_creates_leaves_no_record_without_token(
+    server: Server, tmp_path: Path
+) -> None:
     headers = {"Authorization": f"Bearer {server.api_key}"}
 
     def post(i: int) -> int:
         try:
-            response = httpx.post(f"{server.url}/api/v1/timestamps", headers=headers, timeout=10,
-                                  json={"sha256_hash": hashlib.sha256(f"k{i}".encode()).hexdigest(),
-                                        "filename": f"f{i}", "file_size_bytes": i + 1})
+            response = httpx.post(
+                f"{server.url}/api/v1/timestamps",
+                headers=headers,
+                timeout=10,
+                json={
+                    "sha256_hash": hashlib.sha256(f"k{i}".encode()).hexdigest(),
+                    "filename": f"f{i}",
+                    "file_size_bytes": i + 1,
+                },
+            )
             return response.status_code
         except httpx.HTTPError:
             return 0

@@ -16,9 +16,22 @@ from notarium.store.models import UsageCounter
 
 DOC_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 RESOURCE_KEYS = {
-    "id", "certificate_id", "sha256_hash", "filename", "file_size_bytes", "file_type",
-    "status", "blockchain_tx", "bitcoin_block", "confirmed_at", "created_at",
-    "thumbnail_url", "branding_snapshot", "certificate_url", "verify_url", "ots_url",
+    "id",
+    "certificate_id",
+    "sha256_hash",
+    "filename",
+    "file_size_bytes",
+    "file_type",
+    "status",
+    "blockchain_tx",
+    "bitcoin_block",
+    "confirmed_at",
+    "created_at",
+    "thumbnail_url",
+    "branding_snapshot",
+    "certificate_url",
+    "verify_url",
+    "ots_url",
 }
 ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -38,9 +51,12 @@ def sha(n: int | str) -> str:
     return hashlib.sha256(str(n).encode()).hexdigest()
 
 
-def create(client: TestClient, tenant: Tenant, payload: dict[str, object] | None = None,
-           **headers: str) -> object:
-    return client.post("/api/v1/timestamps", json=payload or body(), headers={**tenant.auth, **headers})
+def create(
+    client: TestClient, tenant: Tenant, payload: dict[str, object] | None = None, **headers: str
+) -> object:
+    return client.post(
+        "/api/v1/timestamps", json=payload or body(), headers={**tenant.auth, **headers}
+    )
 
 
 def error_code(response: object) -> str:
@@ -56,12 +72,15 @@ def test_create_returns_canonical_resource(client: TestClient, tenant: Tenant) -
     response = create(client, tenant, **{"Idempotency-Key": "contract-msa-v3-2026-04-13"})
     assert response.status_code == 201
     data = response.json()
-    assert RESOURCE_KEYS <= set(data)
+    assert set(data) >= RESOURCE_KEYS
     assert uuid.UUID(data["id"]).version == 4
     assert re.fullmatch(r"TS-[0-9A-Z]{8}", data["certificate_id"])
     assert data["sha256_hash"] == DOC_HASH
     assert (data["filename"], data["file_size_bytes"], data["file_type"]) == (
-        "msa-v3.pdf", 248331, "application/pdf")
+        "msa-v3.pdf",
+        248331,
+        "application/pdf",
+    )
     assert data["status"] == "pending"
     assert data["blockchain_tx"] is None and data["bitcoin_block"] is None
     assert data["confirmed_at"] is None
@@ -179,8 +198,9 @@ def test_list_query_errors(client: TestClient, tenant: Tenant, query: str, code:
         (body(file_type="a" * 256), "INVALID_FILE_TYPE"),
     ],
 )
-def test_create_field_errors(client: TestClient, tenant: Tenant, runtime: Runtime,
-                             payload: dict[str, object], code: str) -> None:
+def test_create_field_errors(
+    client: TestClient, tenant: Tenant, runtime: Runtime, payload: dict[str, object], code: str
+) -> None:
     response = create(client, tenant, payload)
     assert response.status_code == 400
     assert error_code(response) == code
@@ -196,11 +216,12 @@ def test_file_type_may_be_omitted_or_null(client: TestClient, tenant: Tenant) ->
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{", b"[]", b"\"text\"", b"null", b"{\"sha256_hash\": NaN}", b"\xff\xfe", b"", b"[" * 5000],
+    [b"{", b"[]", b'"text"', b"null", b'{"sha256_hash": NaN}', b"\xff\xfe", b"", b"[" * 5000],
 )
 def test_invalid_json(client: TestClient, tenant: Tenant, raw: bytes) -> None:
     response = client.post(
-        "/api/v1/timestamps", content=raw,
+        "/api/v1/timestamps",
+        content=raw,
         headers={**tenant.auth, "Content-Type": "application/json"},
     )
     assert response.status_code == 400
@@ -209,7 +230,8 @@ def test_invalid_json(client: TestClient, tenant: Tenant, raw: bytes) -> None:
 
 def test_wrong_content_type_is_invalid_json(client: TestClient, tenant: Tenant) -> None:
     response = client.post(
-        "/api/v1/timestamps", content=json.dumps(body()),
+        "/api/v1/timestamps",
+        content=json.dumps(body()),
         headers={**tenant.auth, "Content-Type": "text/plain"},
     )
     assert response.status_code == 400
@@ -228,7 +250,8 @@ def test_oversized_chunked_body_is_413(client: TestClient, tenant: Tenant) -> No
             yield b"x" * 8192
 
     response = client.post(
-        "/api/v1/timestamps", content=chunks(),
+        "/api/v1/timestamps",
+        content=chunks(),
         headers={**tenant.auth, "Content-Type": "application/json"},
     )
     assert response.status_code == 413
@@ -254,8 +277,9 @@ def test_authentication_errors(client: TestClient, tenant: Tenant, runtime: Runt
     assert response.status_code == 401 and error_code(response) == "INVALID_API_KEY"
 
 
-def test_rotation_revokes_previous_key_at_once(client: TestClient, tenant: Tenant,
-                                               runtime: Runtime) -> None:
+def test_rotation_revokes_previous_key_at_once(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
     assert client.get("/api/v1/timestamps", headers=tenant.auth).status_code == 200
     new = runtime.accounts.rotate_key(tenant.account_id).secret
     old = client.get("/api/v1/timestamps", headers=tenant.auth)
@@ -272,15 +296,21 @@ def test_free_plan_is_not_entitled(client: TestClient, runtime: Runtime) -> None
 
 def test_missing_scope_is_refused(client: TestClient, tenant: Tenant, runtime: Runtime) -> None:
     read_only = runtime.accounts.create_key(tenant.account_id, scopes=["timestamps:read"]).secret
-    response = client.post("/api/v1/timestamps", json=body(),
-                           headers={"Authorization": f"Bearer {read_only}"})
+    response = client.post(
+        "/api/v1/timestamps", json=body(), headers={"Authorization": f"Bearer {read_only}"}
+    )
     assert response.status_code == 403 and error_code(response) == "INSUFFICIENT_SCOPE"
-    assert client.get("/api/v1/timestamps",
-                      headers={"Authorization": f"Bearer {read_only}"}).status_code == 200
+    assert (
+        client.get(
+            "/api/v1/timestamps", headers={"Authorization": f"Bearer {read_only}"}
+        ).status_code
+        == 200
+    )
 
 
-def test_duplicate_hash_is_409_per_owner(client: TestClient, tenant: Tenant,
-                                         runtime: Runtime) -> None:
+def test_duplicate_hash_is_409_per_owner(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
     first = create(client, tenant)
     again = create(client, tenant, body(filename="other.pdf"))
     assert again.status_code == 409 and error_code(again) == "DUPLICATE_TIMESTAMP"
@@ -289,8 +319,9 @@ def test_duplicate_hash_is_409_per_owner(client: TestClient, tenant: Tenant,
     assert create(client, other).status_code == 201
 
 
-def test_other_accounts_records_are_not_found(client: TestClient, tenant: Tenant,
-                                              runtime: Runtime) -> None:
+def test_other_accounts_records_are_not_found(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
     record_id = create(client, tenant).json()["id"]
     other = make_tenant(runtime)
     for suffix in ("", "/ots", "/tsr", "/proof"):
@@ -314,8 +345,9 @@ def test_ots_not_found_until_anchored(client: TestClient, tenant: Tenant) -> Non
     assert response.status_code == 404 and error_code(response) == "OTS_NOT_FOUND"
 
 
-def test_test_mode_keys_see_only_test_records(client: TestClient, tenant: Tenant,
-                                              runtime: Runtime) -> None:
+def test_test_mode_keys_see_only_test_records(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
     test_key = runtime.accounts.create_key(tenant.account_id, mode="test").secret
     test_auth = {"Authorization": f"Bearer {test_key}"}
     live_id = create(client, tenant).json()["id"]
@@ -323,8 +355,10 @@ def test_test_mode_keys_see_only_test_records(client: TestClient, tenant: Tenant
     test_resp = client.post("/api/v1/timestamps", json=body(), headers=test_auth)
     assert test_resp.status_code == 201
     assert client.get(f"/api/v1/timestamps/{live_id}", headers=test_auth).status_code == 404
-    assert client.get(f"/api/v1/timestamps/{test_resp.json()['id']}",
-                      headers=tenant.auth).status_code == 404
+    assert (
+        client.get(f"/api/v1/timestamps/{test_resp.json()['id']}", headers=tenant.auth).status_code
+        == 404
+    )
     assert runtime.records.usage(tenant.account_id) == 1
 
 
@@ -362,16 +396,23 @@ class TestIdempotency:
         claim = runtime.idempotency.claim(
             tenant.account_id, "timestamps.create:live", "busy", hashlib.sha256(payload).hexdigest()
         )
-        response = client.post("/api/v1/timestamps", content=payload, headers={
-            **tenant.auth, "Content-Type": "application/json", "Idempotency-Key": "busy"})
+        response = client.post(
+            "/api/v1/timestamps",
+            content=payload,
+            headers={**tenant.auth, "Content-Type": "application/json", "Idempotency-Key": "busy"},
+        )
         assert response.status_code == 409 and error_code(response) == "IDEMPOTENCY_IN_PROGRESS"
         runtime.idempotency.release(claim)  # type: ignore[arg-type]
-        retry = client.post("/api/v1/timestamps", content=payload, headers={
-            **tenant.auth, "Content-Type": "application/json", "Idempotency-Key": "busy"})
+        retry = client.post(
+            "/api/v1/timestamps",
+            content=payload,
+            headers={**tenant.auth, "Content-Type": "application/json", "Idempotency-Key": "busy"},
+        )
         assert retry.status_code == 201
 
-    def test_keys_are_per_account(self, client: TestClient, tenant: Tenant,
-                                  runtime: Runtime) -> None:
+    def test_keys_are_per_account(
+        self, client: TestClient, tenant: Tenant, runtime: Runtime
+    ) -> None:
         other = make_tenant(runtime)
         a = create(client, tenant, **{"Idempotency-Key": "shared"})
         b = create(client, other, **{"Idempotency-Key": "shared"})
@@ -429,8 +470,9 @@ def test_unexpected_failure_is_500_envelope_with_request_id(
     assert "disk on fire" not in response.text
 
 
-def test_signing_failure_leaves_no_record(client: TestClient, tenant: Tenant,
-                                          runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_signing_failure_leaves_no_record(
+    client: TestClient, tenant: Tenant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(**_kwargs: object) -> object:
         raise RuntimeError("HSM unplugged")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import openssl
 import pytest
 from fastapi.testclient import TestClient
 
-import openssl
 from conftest import Tenant
 from notarium.runtime import Runtime
 
@@ -30,8 +30,9 @@ def material(tmp_path: Path, runtime: Runtime, client: TestClient) -> dict[str, 
 
 
 @pytest.mark.parametrize("algorithm", ["-sha256", "-sha384", "-sha512"])
-def test_openssl_query_round_trip(client: TestClient, material: dict[str, Path],
-                                  algorithm: str) -> None:
+def test_openssl_query_round_trip(
+    client: TestClient, material: dict[str, Path], algorithm: str
+) -> None:
     request = openssl.query(material["data"], algorithm, "-cert")
     response = client.post("/tsa", content=request, headers=TSQ)
     assert response.status_code == 200
@@ -46,20 +47,23 @@ def test_openssl_query_round_trip(client: TestClient, material: dict[str, Path],
     assert ok, output
 
 
-def test_without_cert_req_the_chain_must_be_supplied(client: TestClient,
-                                                     material: dict[str, Path]) -> None:
+def test_without_cert_req_the_chain_must_be_supplied(
+    client: TestClient, material: dict[str, Path]
+) -> None:
     request = openssl.query(material["data"], "-sha256")
     reply = material["dir"] / "reply.tsr"
     reply.write_bytes(client.post("/tsa", content=request, headers=TSQ).content)
     ok, _ = openssl.verify(reply, material["ca"], "-data", material["data"])
     assert not ok
-    ok, output = openssl.verify(reply, material["ca"], "-data", material["data"],
-                                "-untrusted", material["chain"])
+    ok, output = openssl.verify(
+        reply, material["ca"], "-data", material["data"], "-untrusted", material["chain"]
+    )
     assert ok, output
 
 
-def test_serials_increase_across_http_and_records(client: TestClient, material: dict[str, Path],
-                                                  tenant: Tenant) -> None:
+def test_serials_increase_across_http_and_records(
+    client: TestClient, material: dict[str, Path], tenant: Tenant
+) -> None:
     serials = []
     for i in range(3):
         request = openssl.query(material["data"], "-sha256", "-cert")
@@ -68,9 +72,15 @@ def test_serials_increase_across_http_and_records(client: TestClient, material: 
         text = openssl.reply_text(reply)
         line = next(x for x in text.splitlines() if x.startswith("Serial number:"))
         serials.append(int(line.split(":", 1)[1].strip(), 16))
-        created = client.post("/api/v1/timestamps", headers=tenant.auth, json={
-            "sha256_hash": hashlib.sha256(bytes([i])).hexdigest(), "filename": "a",
-            "file_size_bytes": 1})
+        created = client.post(
+            "/api/v1/timestamps",
+            headers=tenant.auth,
+            json={
+                "sha256_hash": hashlib.sha256(bytes([i])).hexdigest(),
+                "filename": "a",
+                "file_size_bytes": 1,
+            },
+        )
         assert created.status_code == 201
     assert serials == sorted(serials) and len(set(serials)) == 3
     assert serials[1] - serials[0] == 2  # a record's token took the serial in between
@@ -85,8 +95,9 @@ def test_sha1_is_rejected_with_bad_alg(client: TestClient, material: dict[str, P
     assert "unrecognized or unsupported algorithm identifier" in text
 
 
-def test_garbage_der_gets_a_rejection_not_an_error(client: TestClient,
-                                                   material: dict[str, Path]) -> None:
+def test_garbage_der_gets_a_rejection_not_an_error(
+    client: TestClient, material: dict[str, Path]
+) -> None:
     response = client.post("/tsa", content=b"\x30\x82\xff\xffgarbage", headers=TSQ)
     assert response.status_code == 200
     reply = material["dir"] / "garbage.tsr"
@@ -107,12 +118,16 @@ def test_oversized_query(client: TestClient) -> None:
     assert response.status_code == 413
 
 
-def test_every_record_token_verifies(client: TestClient, tenant: Tenant,
-                                     material: dict[str, Path]) -> None:
+def test_every_record_token_verifies(
+    client: TestClient, tenant: Tenant, material: dict[str, Path]
+) -> None:
     digests = [hashlib.sha256(f"doc {i}".encode()).hexdigest() for i in range(4)]
     for digest in digests:
-        created = client.post("/api/v1/timestamps", headers=tenant.auth, json={
-            "sha256_hash": digest, "filename": "doc.txt", "file_size_bytes": 5})
+        created = client.post(
+            "/api/v1/timestamps",
+            headers=tenant.auth,
+            json={"sha256_hash": digest, "filename": "doc.txt", "file_size_bytes": 5},
+        )
         record_id = created.json()["id"]
         response = client.get(f"/api/v1/timestamps/{record_id}/tsr", headers=tenant.auth)
         assert response.status_code == 200
