@@ -80,3 +80,20 @@ def test_errors_are_clear(data_dir: Path) -> None:
     assert result.exit_code != 0 and "ACCOUNT_NOT_FOUND" in result.output
     result = CliRunner().invoke(cli, ["keys", "create", "--account", "acme", "--scope", "root"])
     assert result.exit_code != 0 and "root" in result.output
+
+
+def test_hashing_with_progress_matches_plain_hash(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+    import io
+
+    from notarium.cli import main as cli_main
+
+    data = tmp_path / "big.bin"
+    data.write_bytes(bytes(range(256)) * 20_000)
+    shown = io.StringIO()
+    shown.isatty = lambda: True  # type: ignore[method-assign]
+    monkeypatch.setattr(cli_main, "PROGRESS_THRESHOLD", 1)
+    monkeypatch.setattr(cli_main.sys, "stderr", shown)
+    assert cli_main._hash_with_progress(data) == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert "hashing big.bin" in shown.getvalue()

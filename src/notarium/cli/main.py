@@ -275,7 +275,11 @@ def _hash_with_progress(path: Path) -> str:
     if size < PROGRESS_THRESHOLD or not sys.stderr.isatty():
         return sha256_file(path)
     with click.progressbar(length=size, label=f"hashing {path.name}", file=sys.stderr) as bar:
-        return sha256_file(path, progress=bar.update)
+        # The hasher reports a running total; the bar wants increments.
+        def advance(total: int) -> None:
+            bar.update(total - bar.pos)
+
+        return sha256_file(path, progress=advance)
 
 
 @cli.command()
