@@ -82,8 +82,9 @@ def test_errors_are_clear(data_dir: Path) -> None:
     assert result.exit_code != 0 and "root" in result.output
 
 
-def test_hashing_with_progress_matches_plain_hash(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hashing_with_progress_matches_plain_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import hashlib
     import io
 
