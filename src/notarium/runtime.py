@@ -40,6 +40,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     keystore.ensure()
     engine = make_engine(settings)
     sessions = make_session_factory(engine)
+    read_sessions = make_session_factory(engine, read_only=True)
     tsa = TimeStampAuthority(
         keystore.tsa_signer(),
         policy_oid=settings.tsa_policy_oid,
@@ -56,7 +57,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         record_signer=Ed25519RecordSigner(
             keystore.ed25519_private_key(), settings.effective_key_name
         ),
-        accounts=AccountService(sessions, clock),
-        records=RecordService(sessions, tsa, clock),
+        accounts=AccountService(sessions, clock, read_sessions=read_sessions),
+        records=RecordService(sessions, tsa, clock, read_sessions=read_sessions),
         idempotency=IdempotencyService(sessions, clock, settings.idempotency_lease_seconds),
     )

@@ -83,8 +83,11 @@ def _key_view(row: ApiKey) -> KeyView:
 
 
 class AccountService:
-    def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
+    def __init__(
+        self, sessions: SessionFactory, clock: Clock, *, read_sessions: SessionFactory | None = None
+    ) -> None:
         self.sessions = sessions
+        self.read_sessions = read_sessions or sessions
         self.clock = clock
 
     def create_account(
@@ -173,7 +176,7 @@ class AccountService:
         if mode is None:
             raise AuthenticationError("The API key is malformed.", code="INVALID_API_KEY")
         digest = hash_key(secret)
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             found = ApiKeyRepository(session).by_hash(digest)
         if found is None:
             raise AuthenticationError("The API key is not recognised.", code="INVALID_API_KEY")

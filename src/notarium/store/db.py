@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from notarium.config import Settings
 
 SessionFactory = sessionmaker[Session]
+READ_ONLY = "notarium_read_only"
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -40,8 +41,14 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers never upgrade, so they need no write lock and must not queue behind one.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: Engine) -> SessionFactory:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> SessionFactory:
+    """Sessions for writing, or (``read_only``) for transactions that only read."""
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -122,8 +123,32 @@ class RecordRepository:
     def by_certificate_id(self, certificate_id: str) -> Record | None:
         return self.session.scalar(select(Record).where(Record.certificate_id == certificate_id))
 
-    def certificate_id_taken(self, certificate_id: str) -> bool:
-        return self.by_certificate_id(certificate_id) is not None
+    def insert(self, values: dict[str, Any]) -> None:
+        # A Core insert: the unit of work's bookkeeping is pure overhead for one new row.
+        self.session.execute(_INSERT_RECORD, values)
+
+
+# Statements on the hot create path are built once with bind parameters, so SQLAlchemy
+# compiles and caches them once instead of coercing literal values on every request.
+_ISSUANCE = cast(Table, TsaIssuance.__table__)
+_INSERT_ISSUANCE = insert(_ISSUANCE).returning(_ISSUANCE.c.serial)
+_INSERT_RECORD = insert(cast(Table, Record.__table__))
+_USAGE = cast(Table, UsageCounter.__table__)
+
+
+def _consume_statement(dialect: str) -> Any:
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = upsert(_USAGE).values(
+        account_id=bindparam("account_id"), period=bindparam("period"), used=1
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[_USAGE.c.account_id, _USAGE.c.period],
+        set_={"used": _USAGE.c.used + 1},
+        where=_USAGE.c.used < bindparam("limit"),
+    ).returning(_USAGE.c.used)
+
+
+_CONSUME = {dialect: _consume_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 class TsaIssuanceRepository:
@@ -131,10 +156,11 @@ class TsaIssuanceRepository:
         self.session = session
 
     def allocate(self, *, issued_at: datetime, hash_algorithm: str, digest_hex: str) -> int:
-        row = TsaIssuance(issued_at=issued_at, hash_algorithm=hash_algorithm, digest_hex=digest_hex)
-        self.session.add(row)
-        self.session.flush()
-        return int(row.serial)
+        serial = self.session.execute(
+            _INSERT_ISSUANCE,
+            {"issued_at": issued_at, "hash_algorithm": hash_algorithm, "digest_hex": digest_hex},
+        ).scalar_one()
+        return int(serial)
 
 
 class UsageRepository:
@@ -142,25 +168,18 @@ class UsageRepository:
         self.session = session
 
     def consume(self, account_id: str, period: str, limit: int) -> bool:
-        """Take one unit of the period's allowance; False when none is left. The guarded
-        UPDATE is atomic, so concurrent writers can never overshoot the limit."""
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        self.session.execute(
-            insert(UsageCounter)
-            .values(account_id=account_id, period=period, used=0)
-            .on_conflict_do_nothing()
-        )
-        result = self.session.execute(
-            update(UsageCounter)
-            .where(
-                UsageCounter.account_id == account_id,
-                UsageCounter.period == period,
-                UsageCounter.used < limit,
-            )
-            .values(used=UsageCounter.used + 1)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        """Take one unit of the period's allowance; False when none is left.
+
+        One guarded upsert: atomic, so concurrent writers never overshoot, and it locks
+        the account's counter row only from here to commit, which is why callers run it
+        last in their transaction."""
+        if limit <= 0:
+            return False
+        statement = _CONSUME[self.session.get_bind().dialect.name]
+        row = self.session.execute(
+            statement, {"account_id": account_id, "period": period, "limit": limit}
+        ).first()
+        return row is not None
 
     def used(self, account_id: str, period: str) -> int:
         row = self.session.get(UsageCounter, (account_id, period))
