@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from notarium import __version__
@@ -24,6 +27,28 @@ def make_limiter(runtime: Runtime) -> RateLimiter:
     if settings.redis_url:
         return RateLimiter(settings.redis_url, key_prefix=settings.redis_prefix)
     return RateLimiter("memory://", key_prefix=f"notarium-{uuid.uuid4().hex}")
+
+
+_ENVELOPE_400 = {
+    "description": "Invalid input",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+}
+
+
+def _with_error_envelopes(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents request-validation failures as 422 ``HTTPValidationError``;
+    notarium answers them as 400 in the family's error envelope, so say that instead."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            if "HTTPValidationError" in json.dumps(responses.get("422", {})):
+                del responses["422"]
+                responses.setdefault("400", _ENVELOPE_400)
+    components = schema.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" not in json.dumps(schema.get("paths", {})):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+    return schema
 
 
 def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
@@ -48,6 +73,20 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.include_router(tsa.router)
     app.include_router(public.router)
     app.include_router(admin.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _with_error_envelopes(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    summary=app.summary,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["meta"], summary="Liveness")
     def healthz() -> JSONResponse:

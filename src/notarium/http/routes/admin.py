@@ -12,8 +12,13 @@ from notarium.accounts.scopes import DEFAULT_SCOPES
 from notarium.accounts.service import AccountView, KeyView, Principal
 from notarium.http.deps import admin_principal, runtime_of
 from notarium.http.formats import iso_millis
+from notarium.http.schemas.common import error_responses
 
-router = APIRouter(prefix="/admin/v1", tags=["admin"])
+router = APIRouter(
+    prefix="/admin/v1",
+    tags=["admin"],
+    responses=error_responses(400, 401, 403, 404, 409, 413, 500),
+)
 
 
 class AccountCreate(BaseModel):

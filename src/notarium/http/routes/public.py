@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from notarium.hashing.sha256 import normalize_sha256_hex
 from notarium.http.deps import runtime_of
 from notarium.http.formats import iso_millis
+from notarium.http.schemas.common import error_responses, html_or_json
 from notarium.records.errors import RecordNotFound
 from notarium.records.values import PublicRecord
 
@@ -64,7 +65,16 @@ def _render(request: Request, template: str, status: int, **context: Any) -> Res
     return HTMLResponse(html, status_code=status)
 
 
-@router.get("/verify/{sha256}", summary="Public check of a hash", response_model=None)
+@router.get(
+    "/verify/{sha256}",
+    summary="Public check of a hash",
+    response_model=None,
+    responses={
+        200: html_or_json("Records for this hash"),
+        404: html_or_json("Nothing was timestamped for this hash"),
+        **error_responses(400, 500),
+    },
+)
 def verify_hash(request: Request, sha256: str) -> Response:
     runtime = runtime_of(request)
     digest = normalize_sha256_hex(sha256)
@@ -89,7 +99,16 @@ def verify_hash(request: Request, sha256: str) -> Response:
     )
 
 
-@router.get("/cert/{certificate_id}", summary="Public certificate page", response_model=None)
+@router.get(
+    "/cert/{certificate_id}",
+    summary="Public certificate page",
+    response_model=None,
+    responses={
+        200: html_or_json("The certificate"),
+        404: html_or_json("No such certificate"),
+        **error_responses(500),
+    },
+)
 def certificate(request: Request, certificate_id: str) -> Response:
     runtime = runtime_of(request)
     try:

@@ -19,9 +19,9 @@ from notarium.hashing.sha256 import normalize_sha256_hex
 from notarium.http.deps import api_principal, owner_of, runtime_of
 from notarium.http.errors import request_id_of, status_for
 from notarium.http.formats import iso_micros, iso_millis, parse_iso8601, parse_json_object
+from notarium.http.schemas.common import error_responses
 from notarium.http.schemas.timestamps import (
     AccountSummary,
-    ErrorEnvelope,
     TimestampCreate,
     TimestampList,
     TimestampResource,
@@ -33,20 +33,7 @@ from notarium.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["timestamps"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorEnvelope, "description": text}
-    for code, text in {
-        400: "Invalid input",
-        401: "Missing or invalid API key",
-        403: "Plan not entitled or scope missing",
-        404: "Not found",
-        409: "Duplicate or in progress",
-        413: "Body too large",
-        422: "Idempotency-Key reused with a different body",
-        429: "Rate limit or monthly quota reached",
-        500: "Internal error",
-    }.items()
-}
+ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 429, 500)
 
 MAX_FILENAME = 1024
 MAX_FILE_TYPE = 255

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from notarium.errors import ValidationError
 from notarium.http.deps import runtime_of
+from notarium.http.schemas.common import error_responses
 from notarium.store.serials import DatabaseSerialSource
 
 router = APIRouter(tags=["tsa"])
@@ -21,7 +22,8 @@ class UnsupportedMediaType(ValidationError):
     "/tsa",
     response_class=Response,
     responses={
-        200: {"content": {"application/timestamp-reply": {}}, "description": "TimeStampResp"}
+        200: {"content": {"application/timestamp-reply": {}}, "description": "TimeStampResp"},
+        **error_responses(400, 413, 500),
     },
     openapi_extra={
         "requestBody": {

@@ -47,16 +47,6 @@ class TimestampList(BaseModel):
     next_cursor: str | None
 
 
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    request_id: str
-
-
-class ErrorEnvelope(BaseModel):
-    error: ErrorBody
-
-
 class AccountSummary(BaseModel):
     account_id: str
     account_name: str
