@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -48,7 +52,28 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class _GatedSessionMaker(sessionmaker[Session]):
+    """Write transactions queue on an in-process lock before asking SQLite for its write
+    lock: SQLite's busy handler retries by sleeping, which under load turns queueing into
+    long tail latencies, while a lock hands over the moment the previous writer commits."""
+
+    def __init__(self, bind: Engine, gate: threading.RLock) -> None:
+        super().__init__(bind, expire_on_commit=False)
+        self._gate = gate
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self._gate, super().begin() as session:
+            yield session
+
+
+_GATES: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+
+
 def make_session_factory(engine: Engine, *, read_only: bool = False) -> SessionFactory:
     """Sessions for writing, or (``read_only``) for transactions that only read."""
-    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
-    return sessionmaker(bind, expire_on_commit=False)
+    if read_only:
+        return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+    if engine.dialect.name == "sqlite":
+        return _GatedSessionMaker(engine, _GATES.setdefault(engine, threading.RLock()))
+    return sessionmaker(engine, expire_on_commit=False)
