@@ -11,6 +11,7 @@ from notarium.clock import Clock, SystemClock
 from notarium.config import Settings
 from notarium.idempotency.service import IdempotencyService
 from notarium.pki.keystore import KeyStore
+from notarium.proofs.service import ProofService
 from notarium.proofs.signing import Ed25519RecordSigner
 from notarium.records.service import RecordService
 from notarium.store.db import SessionFactory, make_engine, make_session_factory
@@ -29,6 +30,7 @@ class Runtime:
     accounts: AccountService
     records: RecordService
     idempotency: IdempotencyService
+    proofs: ProofService
 
     def close(self) -> None:
         self.engine.dispose()
@@ -47,6 +49,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         accuracy_ms=settings.tsa_accuracy_ms,
         clock=clock,
     )
+    record_signer = Ed25519RecordSigner(keystore.ed25519_private_key(), settings.effective_key_name)
+    records = RecordService(sessions, tsa, clock, read_sessions=read_sessions)
     return Runtime(
         settings=settings,
         clock=clock,
@@ -54,10 +58,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         sessions=sessions,
         keystore=keystore,
         tsa=tsa,
-        record_signer=Ed25519RecordSigner(
-            keystore.ed25519_private_key(), settings.effective_key_name
-        ),
+        record_signer=record_signer,
         accounts=AccountService(sessions, clock, read_sessions=read_sessions),
-        records=RecordService(sessions, tsa, clock, read_sessions=read_sessions),
+        records=records,
         idempotency=IdempotencyService(sessions, clock, settings.idempotency_lease_seconds),
+        proofs=ProofService(records, keystore.tsa_chain_pem(), record_signer),
     )

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -27,9 +27,9 @@ from notarium.http.schemas.timestamps import (
     TimestampResource,
 )
 from notarium.idempotency.service import Claim, StoredResponse, check_key
-from notarium.proofs.bundle import RecordFacts, build_bundle, format_created_at
 from notarium.records.values import NewRecord, RecordView, Status
 from notarium.runtime import Runtime
+from notarium.tsa.response import granted_response
 
 router = APIRouter(prefix="/api/v1", tags=["timestamps"])
 
@@ -251,19 +251,25 @@ def list_timestamps(
     )
 
 
+def _record_id(timestamp_id: str) -> str:
+    return parse_record_id(timestamp_id)
+
+
+# Authentication is declared before the id so an anonymous caller learns nothing, not
+# even whether an id is well formed.
+Reader = Annotated[Principal, Depends(api_principal(TIMESTAMPS_READ))]
+RecordId = Annotated[str, Depends(_record_id)]
+
+
 @router.get(
     "/timestamps/{timestamp_id}",
     response_model=TimestampResource,
     responses=ERRORS,
     summary="Fetch a timestamp",
 )
-def get_timestamp(
-    request: Request,
-    timestamp_id: str,
-    principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
-) -> JSONResponse:
+def get_timestamp(request: Request, principal: Reader, record_id: RecordId) -> JSONResponse:
     runtime = runtime_of(request)
-    view = runtime.records.get(owner_of(principal), parse_record_id(timestamp_id))
+    view = runtime.records.get(owner_of(principal), record_id)
     return JSONResponse(resource(view, runtime.settings.base_url))
 
 
@@ -277,12 +283,8 @@ class OtsNotFound(NotFoundError):
     response_class=Response,
     summary="Download the OpenTimestamps proof",
 )
-def get_ots(
-    request: Request,
-    timestamp_id: str,
-    principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
-) -> Response:
-    runtime_of(request).records.get(owner_of(principal), parse_record_id(timestamp_id))
+def get_ots(request: Request, principal: Reader, record_id: RecordId) -> Response:
+    runtime_of(request).records.get(owner_of(principal), record_id)
     # Records gain an .ots proof once their batch is submitted to a calendar.
     raise OtsNotFound("No OpenTimestamps proof is available for this timestamp yet.")
 
@@ -293,16 +295,8 @@ def get_ots(
     response_class=Response,
     summary="Download the RFC 3161 time-stamp response",
 )
-def get_tsr(
-    request: Request,
-    timestamp_id: str,
-    principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
-) -> Response:
-    from notarium.tsa.response import granted_response
-
-    view, token = runtime_of(request).records.token(
-        owner_of(principal), parse_record_id(timestamp_id)
-    )
+def get_tsr(request: Request, principal: Reader, record_id: RecordId) -> Response:
+    view, token = runtime_of(request).records.token(owner_of(principal), record_id)
     return Response(
         granted_response(token),
         media_type="application/timestamp-reply",
@@ -316,27 +310,8 @@ def get_tsr(
     response_class=JSONResponse,
     summary="Download the self-contained proof bundle",
 )
-def get_proof(
-    request: Request,
-    timestamp_id: str,
-    principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
-) -> JSONResponse:
-    runtime = runtime_of(request)
-    view, token = runtime.records.token(owner_of(principal), parse_record_id(timestamp_id))
-    bundle = build_bundle(
-        RecordFacts(
-            id=view.id,
-            certificate_id=view.certificate_id,
-            sha256=view.sha256,
-            filename=view.filename,
-            file_size_bytes=view.file_size_bytes,
-            file_type=view.file_type,
-            created_at=format_created_at(view.created_at),
-        ),
-        token_der=token,
-        tsa_chain_pem=runtime.keystore.tsa_chain_pem(),
-        signer=runtime.record_signer,
-    )
+def get_proof(request: Request, principal: Reader, record_id: RecordId) -> JSONResponse:
+    view, bundle = runtime_of(request).proofs.bundle(owner_of(principal), record_id)
     return JSONResponse(
         bundle,
         headers={"Content-Disposition": f'attachment; filename="{view.certificate_id}.proof.json"'},
@@ -344,9 +319,7 @@ def get_proof(
 
 
 @router.get("/me", response_model=AccountSummary, responses=ERRORS, summary="Who am I")
-def whoami(
-    principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
-) -> JSONResponse:
+def whoami(principal: Reader) -> JSONResponse:
     return JSONResponse(
         {
             "account_id": principal.account_id,
