@@ -100,6 +100,21 @@ def _chain_pems(tsa_chain_pem: bytes) -> list[str]:
     return [cert.public_bytes(Encoding.PEM).decode("ascii") for cert in certs]
 
 
+def record_section(facts: RecordFacts, token_der: bytes) -> dict[str, Any]:
+    """The signed ``record`` section; its canonical JSON is also the record's leaf in the
+    transparency log, so the log commits to exactly what the signature covers."""
+    return {
+        "id": facts.id,
+        "certificate_id": facts.certificate_id,
+        "sha256": facts.sha256,
+        "filename": facts.filename,
+        "file_size_bytes": facts.file_size_bytes,
+        "file_type": facts.file_type,
+        "created_at": facts.created_at,
+        "tsa_token_sha256": sha256_bytes(token_der),
+    }
+
+
 def build_bundle(
     facts: RecordFacts,
     *,
@@ -123,16 +138,7 @@ def build_bundle(
     if token.imprint_algorithm != HASH_ALGORITHM or token.imprint.hex() != facts.sha256:
         raise BundleBuildError("the time-stamp token does not stamp the record's SHA-256 hash")
 
-    record: dict[str, Any] = {
-        "id": facts.id,
-        "certificate_id": facts.certificate_id,
-        "sha256": facts.sha256,
-        "filename": facts.filename,
-        "file_size_bytes": facts.file_size_bytes,
-        "file_type": facts.file_type,
-        "created_at": facts.created_at,
-        "tsa_token_sha256": sha256_bytes(token_der),
-    }
+    record = record_section(facts, token_der)
     signature = signer.sign(canonical_json(record))
     bundle: dict[str, Any] = {
         "format": BUNDLE_FORMAT,

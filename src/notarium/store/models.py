@@ -84,9 +84,17 @@ class Record(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     tsa_serial: Mapped[int] = mapped_column(BigInteger, unique=True)
     tsa_token: Mapped[bytes] = mapped_column(LargeBinary)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="SET NULL"), nullable=True
+    )
+    leaf_nonce: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    merkle_path: Mapped[list[list[str]] | None] = mapped_column(JSON, nullable=True)
+    log_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
 
     __table_args__ = (
         UniqueConstraint("account_id", "mode", "sha256", name="uq_records_owner_hash"),
+        Index("ix_records_unbatched", "status", "batch_id"),
+        Index("ix_records_batch", "batch_id"),
         Index("ix_records_owner_created", "account_id", "mode", "created_at"),
         Index("ix_records_sha256", "sha256"),
     )
@@ -128,3 +136,79 @@ class IdempotencyEntry(Base):
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     locked_until: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Batch(Base):
+    """One Merkle tree over the records batched in one interval; its root is what every
+    anchor commits to."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    bitcoin_txid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    bitcoin_height: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (Index("ix_batches_status", "status"),)
+
+
+class BatchAnchor(Base):
+    """One anchor's progress for one batch. ``next_attempt_at`` doubles as a lease: a
+    worker that claims the row pushes it forward, so a killed worker's claim lapses."""
+
+    __tablename__ = "batch_anchors"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(512))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    bitcoin_txid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    bitcoin_height: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bitcoin_block_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("batch_id", "name", name="uq_batch_anchors_batch_name"),
+        Index("ix_batch_anchors_due", "state", "next_attempt_at"),
+    )
+
+
+class LogLeaf(Base):
+    """The transparency log: dense indices from 0, each a record's RFC 6962 leaf hash."""
+
+    __tablename__ = "log_leaves"
+
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    record_id: Mapped[str] = mapped_column(
+        ForeignKey("records.id", ondelete="CASCADE"), unique=True
+    )
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LogCheckpoint(Base):
+    __tablename__ = "log_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Schedule(Base):
+    """Singleton jobs (one batch per interval across every worker): a worker runs a job
+    only while holding its row's lock and only once ``next_run_at`` has passed."""
+
+    __tablename__ = "schedules"
+
+    job: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
