@@ -337,6 +337,9 @@ def base_env(data_dir: Path) -> dict[str, str]:
     env.update(
         NOTARIUM_DATA_DIR=str(data_dir),
         NOTARIUM_RATE_LIMITS_ENABLED="false",
+        # Loopback only, and the request path alone is measured: no anchoring loops.
+        NOTARIUM_OTS_CALENDARS="",
+        NOTARIUM_EMBEDDED_WORKERS="false",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -41,6 +41,10 @@ def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
     base = {
         "data_dir": tmp_path / "data",
         "base_url": "http://testserver",
+        # Tests reach only loopback: no public calendars, and background loops only
+        # where a test starts them itself.
+        "ots_calendars": [],
+        "embedded_workers": False,
     }
     if backend == "sqlite":
         yield Settings(**base)

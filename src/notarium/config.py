@@ -9,6 +9,14 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+PUBLIC_CALENDARS = (
+    "https://a.pool.opentimestamps.org",
+    "https://b.pool.opentimestamps.org",
+    "https://a.pool.eternitywall.com",
+    "https://ots.btc.catallaxy.com",
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOTARIUM_", extra="ignore")
 
@@ -18,6 +26,26 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     batch_interval: float = 60.0
     egress_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # Anchoring. The public OpenTimestamps calendars by default; an empty list disables
+    # them. With no anchor configured at all, records stay `pending`.
+    ots_calendars: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(PUBLIC_CALENDARS)
+    )
+    ots_min_calendars: int = 2
+    ots_upgrade_interval: float = 600.0
+    bitcoin_rpc_url: str | None = None
+    bitcoin_op_return_prefix: str = "NTRM"
+    bitcoin_confirmations: int = 1
+    external_tsa_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    external_tsa_trust: Path | None = None
+    anchor_retry_limit: int = 12
+    anchor_retry_base: float = 5.0
+    anchor_retry_max: float = 3600.0
+    anchor_lease_seconds: float = 120.0
+    max_batch_size: int = 100_000
+    embedded_workers: bool = True
+    worker_poll_interval: float = 1.0
 
     # A UUID-derived OID (X.667) so no registered arc is borrowed; operators set their own.
     tsa_policy_oid: str = "2.25.40862002418761283865128035908318153351"
@@ -35,9 +63,9 @@ class Settings(BaseSettings):
     idempotency_lease_seconds: int = 60
     sqlite_synchronous: str = "FULL"
 
-    @field_validator("egress_allowlist", mode="before")
+    @field_validator("egress_allowlist", "ots_calendars", "external_tsa_urls", mode="before")
     @classmethod
-    def _split_allowlist(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
@@ -54,6 +82,11 @@ class Settings(BaseSettings):
         from urllib.parse import urlsplit
 
         return urlsplit(self.base_url).netloc or "notarium"
+
+    @property
+    def log_origin(self) -> str:
+        """The transparency log's C2SP origin line: the operator's host and a path."""
+        return f"{self.effective_key_name}/log"
 
     @property
     def keys_dir(self) -> Path:

@@ -85,5 +85,6 @@ class Server:
 
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOTARIUM_")}
-    env.update({"NOTARIUM_DATA_DIR": str(data_dir), **extra})
+    # Only loopback is reachable from tests: no public calendars unless a test names its own.
+    env.update({"NOTARIUM_DATA_DIR": str(data_dir), "NOTARIUM_OTS_CALENDARS": "", **extra})
     return env
