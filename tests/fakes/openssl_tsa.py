@@ -269,8 +269,9 @@ class OpenSslTsa:
         (directory / "serial").write_text("01\n")
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self._answer))
         self._server.daemon_threads = True
+        # A short poll interval keeps shutdown, and so every test's teardown, quick.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="openssl-tsa", daemon=True
+            target=self._server.serve_forever, args=(0.02,), name="openssl-tsa", daemon=True
         )
         self._thread.start()
         return self
