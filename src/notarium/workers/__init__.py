@@ -1,0 +1,1 @@
+"""Background work driven by durable rows: batching, anchor progress, log integration."""
