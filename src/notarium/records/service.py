@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from notarium.accounts.plans import Plan
@@ -15,9 +16,18 @@ from notarium.errors import QuotaExceededError
 from notarium.records.errors import DuplicateRecord, RecordNotFound
 from notarium.records.identifiers import new_certificate_id
 from notarium.records.ports import TokenIssuer
-from notarium.records.values import NewRecord, Owner, Page, PublicRecord, RecordView, Status
+from notarium.records.values import (
+    AnchorEvidence,
+    NewRecord,
+    Owner,
+    Page,
+    PublicRecord,
+    RecordEvidence,
+    RecordView,
+    Status,
+)
 from notarium.store.db import SessionFactory
-from notarium.store.models import Record
+from notarium.store.models import Batch, BatchAnchor, Record
 from notarium.store.repositories import (
     RecordRepository,
     TsaIssuanceRepository,
@@ -173,6 +183,36 @@ class RecordService:
             if row is None:
                 raise RecordNotFound()
             return view_of(row), row.tsa_token
+
+    def evidence(self, owner: Owner, record_id: str) -> RecordEvidence:
+        with self.read_sessions() as session:
+            row = RecordRepository(session).owned(owner.account_id, owner.mode, record_id)
+            if row is None:
+                raise RecordNotFound()
+            root = None
+            anchors: tuple[AnchorEvidence, ...] = ()
+            if row.batch_id is not None:
+                batch = session.get(Batch, row.batch_id)
+                root = batch.root if batch is not None else None
+                anchors = tuple(
+                    AnchorEvidence(
+                        a.kind, a.name, a.state, a.payload, a.bitcoin_txid, a.bitcoin_height
+                    )
+                    for a in session.scalars(
+                        select(BatchAnchor)
+                        .where(BatchAnchor.batch_id == row.batch_id)
+                        .order_by(BatchAnchor.id)
+                    )
+                )
+            return RecordEvidence(
+                view=view_of(row),
+                token=row.tsa_token,
+                leaf_nonce=row.leaf_nonce,
+                merkle_path=row.merkle_path,
+                batch_root=root,
+                anchors=anchors,
+                log_index=row.log_index,
+            )
 
     def page(
         self,

@@ -73,3 +73,26 @@ class PublicRecord:
     filename: str | None = None
     file_type: str | None = None
     metadata: dict[str, Any] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class AnchorEvidence:
+    kind: str
+    name: str
+    state: str
+    payload: bytes | None
+    bitcoin_txid: str | None
+    bitcoin_height: int | None
+
+
+@dataclass(frozen=True)
+class RecordEvidence:
+    """Everything stored about a record that goes into its proofs."""
+
+    view: RecordView
+    token: bytes
+    leaf_nonce: bytes | None
+    merkle_path: dict[str, Any] | None
+    batch_root: bytes | None
+    anchors: tuple[AnchorEvidence, ...]
+    log_index: int | None

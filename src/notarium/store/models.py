@@ -88,7 +88,7 @@ class Record(Base):
         ForeignKey("batches.id", ondelete="SET NULL"), nullable=True
     )
     leaf_nonce: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    merkle_path: Mapped[list[list[str]] | None] = mapped_column(JSON, nullable=True)
+    merkle_path: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     log_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
 
     __table_args__ = (
