@@ -126,7 +126,10 @@ class LoopbackServer:
     def _open(self) -> None:
         server = _Server(("127.0.0.1", self._port or 0), _handler(self))
         self._port = int(server.server_address[1])
-        thread = threading.Thread(target=server.serve_forever, name=f"fake-{self.name}")
+        # A short poll interval keeps shutdown (each test's teardown) quick.
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"fake-{self.name}"
+        )
         thread.daemon = True
         self._server, self._thread = server, thread
         thread.start()
