@@ -39,6 +39,11 @@ ACCEPT: Final = "application/vnd.opentimestamps.v1"
 USER_AGENT: Final = "notarium"
 #: The reference client's limit: calendar answers are a few hundred bytes.
 MAX_RESPONSE_SIZE: Final = 10_000
+#: A calendar names one pending commitment, a pool a handful; more would be a
+#: calendar making this client do its bidding, so only the first few are asked.
+MAX_POLLS_PER_UPGRADE: Final = 8
+#: A complete timestamp from one calendar is well under 2 KiB.
+MAX_PAYLOAD_SIZE: Final = 64 * 1024
 
 
 class OtsConfigurationError(ConfigurationError):
@@ -147,10 +152,14 @@ class OtsCalendarAnchor:
                 f"{root.hex()}: {exc.message}"
             ) from exc
         failure: AnchorUnavailable | None = None
+        polls = 0
         for commitment, uri in pending_attestations(timestamp):
             base = self._calendar_for(uri)
             if base is None:
                 continue
+            polls += 1
+            if polls > MAX_POLLS_PER_UPGRADE:
+                break
             try:
                 upgraded = self._fetch(base, commitment)
             except AnchorUnavailable as exc:
@@ -163,6 +172,11 @@ class OtsCalendarAnchor:
                 if bitcoin_attestations(node):
                     node.attestations.discard(PendingAttestation(uri))
         result = _state(timestamp)
+        if len(result.payload) > MAX_PAYLOAD_SIZE:
+            raise AnchorUnavailable(
+                f"the answers of the calendar at {self._url} grew the timestamp to "
+                f"{len(result.payload)} bytes, more than the {MAX_PAYLOAD_SIZE} allowed"
+            )
         if result.payload == state.payload and failure is not None:
             raise failure
         # Derived afresh even when nothing was fetched: a caller may hand back a stored

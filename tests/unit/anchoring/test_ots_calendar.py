@@ -18,6 +18,7 @@ from fakes.calendar import FakeCalendar
 from fakes.chain import FakeChain
 from fakes.loopback import Reply
 from notarium.anchoring.ots import (
+    MAX_POLLS_PER_UPGRADE,
     MAX_RESPONSE_SIZE,
     CorruptOtsPayloadError,
     InvalidOtsRootError,
@@ -272,3 +273,46 @@ def test_progress_survives_another_calendars_failure() -> None:
     anchor = OtsCalendarAnchor(first, transport=httpx.MockTransport(failing))
     with pytest.raises(AnchorUnavailable, match="HTTP 503"):
         anchor.upgrade(root, state)
+
+
+def test_only_a_few_pending_commitments_are_polled_per_upgrade() -> None:
+    root = _root()
+    url = "https://alice.btc.calendar.opentimestamps.org"
+    timestamp = Timestamp(root)
+    for i in range(20):
+        node = timestamp.ops.add(OpAppend(bytes([i]) * 16)).ops.add(OpSHA256())
+        node.attestations.add(PendingAttestation(url))
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(404)
+
+    anchor = OtsCalendarAnchor(url, transport=httpx.MockTransport(handler))
+    state = AnchorState(_serialize(timestamp), complete=False)
+    assert anchor.upgrade(root, state) is state
+    assert len(seen) == MAX_POLLS_PER_UPGRADE
+
+
+def test_answers_may_not_grow_the_payload_without_bound() -> None:
+    root = _root()
+    url = "https://alice.btc.calendar.opentimestamps.org"
+    timestamp = Timestamp(root)
+    commitments = []
+    for i in range(MAX_POLLS_PER_UPGRADE):
+        node = timestamp.ops.add(OpAppend(bytes([i]) * 16)).ops.add(OpSHA256())
+        node.attestations.add(PendingAttestation(url))
+        commitments.append(node.msg)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        commitment = bytes.fromhex(request.url.path.rsplit("/", 1)[1])
+        answer = Timestamp(commitment)
+        tip = answer
+        for _ in range(18):
+            tip = tip.ops.add(OpAppend(os.urandom(500))).ops.add(OpSHA256())
+        tip.attestations.add(PendingAttestation(url))
+        return httpx.Response(200, content=_serialize(answer))
+
+    anchor = OtsCalendarAnchor(url, transport=httpx.MockTransport(handler))
+    with pytest.raises(AnchorUnavailable, match="grew the timestamp"):
+        anchor.upgrade(root, AnchorState(_serialize(timestamp), complete=False))
