@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from notarium.accounts.service import AccountService
+from notarium.anchoring.factory import anchor_policy, build_anchors
+from notarium.anchoring.service import AnchoringService
 from notarium.clock import Clock, SystemClock
 from notarium.config import Settings
 from notarium.idempotency.service import IdempotencyService
@@ -31,6 +33,7 @@ class Runtime:
     records: RecordService
     idempotency: IdempotencyService
     proofs: ProofService
+    anchoring: AnchoringService
 
     def close(self) -> None:
         self.engine.dispose()
@@ -63,4 +66,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         records=records,
         idempotency=IdempotencyService(sessions, clock, settings.idempotency_lease_seconds),
         proofs=ProofService(records, keystore.tsa_chain_pem(), record_signer),
+        anchoring=AnchoringService(
+            sessions, clock, build_anchors(settings), anchor_policy(settings)
+        ),
     )
