@@ -8,7 +8,6 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-
 PUBLIC_CALENDARS = (
     "https://a.pool.opentimestamps.org",
     "https://b.pool.opentimestamps.org",

@@ -1,13 +1,48 @@
-"""Assembles a record's proof bundle from what the records service stores."""
+"""Assembles a record's proofs (bundle, .ots file) from what the records service stores."""
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
+from notarium.anchoring.ots_files import build_detached, inspect_detached
+from notarium.errors import NotFoundError
+from notarium.merkle import LeafProof, ots_ops, proof_from_json, proof_to_json
 from notarium.proofs.bundle import RecordFacts, build_bundle, format_created_at
 from notarium.proofs.signing import RecordSigner
 from notarium.records.service import RecordService
-from notarium.records.values import Owner, RecordView
+from notarium.records.values import AnchorEvidence, Owner, RecordEvidence, RecordView
+
+
+class OtsNotFound(NotFoundError):
+    code = "OTS_NOT_FOUND"
+
+
+def facts_of(view: RecordView) -> RecordFacts:
+    return RecordFacts(
+        id=view.id,
+        certificate_id=view.certificate_id,
+        sha256=view.sha256,
+        filename=view.filename,
+        file_size_bytes=view.file_size_bytes,
+        file_type=view.file_type,
+        created_at=format_created_at(view.created_at),
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _leaf(evidence: RecordEvidence) -> LeafProof | None:
+    if evidence.merkle_path is None or evidence.batch_root is None:
+        return None
+    return proof_from_json(evidence.merkle_path)
+
+
+def _calendar_payloads(anchors: tuple[AnchorEvidence, ...]) -> list[bytes]:
+    return [a.payload for a in anchors if a.kind == "ots" and a.payload]
 
 
 class ProofService:
@@ -16,18 +51,57 @@ class ProofService:
         self.tsa_chain_pem = tsa_chain_pem
         self.signer = signer
 
+    def ots_file(self, owner: Owner, record_id: str) -> tuple[RecordView, bytes]:
+        """The record's standard ``.ots`` file: its digest, the batch path, and every
+        calendar's timestamp, ending in pending or Bitcoin attestations."""
+        evidence = self.records.evidence(owner, record_id)
+        leaf = _leaf(evidence)
+        payloads = _calendar_payloads(evidence.anchors)
+        if leaf is None or not payloads:
+            raise OtsNotFound("No OpenTimestamps proof is available for this timestamp yet.")
+        return evidence.view, build_detached(leaf.digest, ots_ops(leaf), payloads)
+
     def bundle(self, owner: Owner, record_id: str) -> tuple[RecordView, dict[str, Any]]:
-        view, token = self.records.token(owner, record_id)
-        facts = RecordFacts(
-            id=view.id,
-            certificate_id=view.certificate_id,
-            sha256=view.sha256,
-            filename=view.filename,
-            file_size_bytes=view.file_size_bytes,
-            file_type=view.file_type,
-            created_at=format_created_at(view.created_at),
-        )
+        evidence = self.records.evidence(owner, record_id)
+        merkle, anchors = self._anchoring_sections(evidence)
         bundle = build_bundle(
-            facts, token_der=token, tsa_chain_pem=self.tsa_chain_pem, signer=self.signer
+            facts_of(evidence.view),
+            token_der=evidence.token,
+            tsa_chain_pem=self.tsa_chain_pem,
+            signer=self.signer,
+            merkle=merkle,
+            anchors=anchors,
         )
-        return view, bundle
+        return evidence.view, bundle
+
+    def _anchoring_sections(
+        self, evidence: RecordEvidence
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        leaf = _leaf(evidence)
+        if leaf is None or evidence.batch_root is None:
+            return None, []
+        merkle = {"root": evidence.batch_root.hex(), "leaf": proof_to_json(leaf)}
+        anchors: list[dict[str, Any]] = []
+        payloads = _calendar_payloads(evidence.anchors)
+        # A bundle carries only what a verifier can check: once a calendar has a Bitcoin
+        # attestation, calendars still pending (bare URLs, nothing to verify) are left out.
+        attested = [p for p in payloads if inspect_detached_root(p, leaf).bitcoin]
+        if attested or payloads:
+            ots = build_detached(leaf.digest, ots_ops(leaf), attested or payloads)
+            anchors.append({"kind": "ots", "ots": _b64(ots)})
+        for anchor in evidence.anchors:
+            if anchor.state != "complete" or anchor.payload is None:
+                continue
+            if anchor.kind == "bitcoin":
+                stored = json.loads(anchor.payload)
+                anchors.append(
+                    {"kind": "bitcoin", "prefix": stored["prefix"], "proof": stored["proof"]}
+                )
+            elif anchor.kind == "rfc3161":
+                anchors.append({"kind": "rfc3161", "token": _b64(anchor.payload)})
+        return merkle, anchors
+
+
+def inspect_detached_root(payload: bytes, leaf: LeafProof) -> Any:
+    """What one calendar's timestamp holds, seen through this record's path."""
+    return inspect_detached(build_detached(leaf.digest, ots_ops(leaf), [payload]))

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from notarium.accounts.scopes import TIMESTAMPS_READ, TIMESTAMPS_WRITE
 from notarium.accounts.service import Principal
-from notarium.errors import NotariumError, NotFoundError, ValidationError
+from notarium.errors import NotariumError, ValidationError
 from notarium.hashing.sha256 import normalize_sha256_hex
 from notarium.http.deps import api_principal, owner_of, runtime_of
 from notarium.http.errors import request_id_of, status_for
@@ -273,8 +273,13 @@ def get_timestamp(request: Request, principal: Reader, record_id: RecordId) -> J
     return JSONResponse(resource(view, runtime.settings.base_url))
 
 
-class OtsNotFound(NotFoundError):
-    code = "OTS_NOT_FOUND"
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_filename(name: str, fallback: str) -> str:
+    """A name that is safe in a Content-Disposition header and on any file system."""
+    cleaned = _UNSAFE_FILENAME.sub("_", name).strip("._")[:150]
+    return cleaned or fallback
 
 
 @router.get(
@@ -284,9 +289,13 @@ class OtsNotFound(NotFoundError):
     summary="Download the OpenTimestamps proof",
 )
 def get_ots(request: Request, principal: Reader, record_id: RecordId) -> Response:
-    runtime_of(request).records.get(owner_of(principal), record_id)
-    # Records gain an .ots proof once their batch is submitted to a calendar.
-    raise OtsNotFound("No OpenTimestamps proof is available for this timestamp yet.")
+    view, ots = runtime_of(request).proofs.ots_file(owner_of(principal), record_id)
+    filename = safe_filename(view.filename, view.certificate_id)
+    return Response(
+        ots,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.ots"'},
+    )
 
 
 @router.get(
