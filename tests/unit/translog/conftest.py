@@ -19,13 +19,18 @@ def load_vectors(name: str) -> dict[str, Any]:
     return data
 
 
-def go_note_signer(private_key_text: str) -> Ed25519RecordSigner:
-    """A signer from golang.org/x/mod/sumdb/note private key text."""
+def go_private_key(private_key_text: str) -> tuple[str, Ed25519PrivateKey]:
+    """Name and key of golang.org/x/mod/sumdb/note private key text."""
     prefix_private, prefix_key, name, _key_id, encoded = private_key_text.split("+", 4)
     assert (prefix_private, prefix_key) == ("PRIVATE", "KEY")
     material = base64.b64decode(encoded)
     assert material[0] == 0x01 and len(material) == 33
-    return Ed25519RecordSigner(Ed25519PrivateKey.from_private_bytes(material[1:]), name)
+    return name, Ed25519PrivateKey.from_private_bytes(material[1:])
+
+
+def go_note_signer(private_key_text: str) -> Ed25519RecordSigner:
+    name, key = go_private_key(private_key_text)
+    return Ed25519RecordSigner(key, name)
 
 
 @pytest.fixture(scope="session")
