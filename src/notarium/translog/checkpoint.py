@@ -29,6 +29,7 @@ from notarium.translog.note import (
     NoteSignature,
     VerifierKey,
     decode_canonical_base64,
+    is_utf8_text,
     open_note,
     parse_note,
     parse_verifier_key,
@@ -45,8 +46,8 @@ _BAD_LINE = re.compile(r"[\x00-\x1f]")
 def _line_problem(value: object) -> str | None:
     if not isinstance(value, str) or not value:
         return "must be non-empty text"
-    if _BAD_LINE.search(value):
-        return "must be a single line without control characters"
+    if _BAD_LINE.search(value) or not is_utf8_text(value):
+        return "must be a single line of UTF-8 text without control characters"
     return None
 
 

@@ -89,12 +89,21 @@ def decode_canonical_base64(text: str) -> bytes | None:
     return decoded
 
 
+def is_utf8_text(text: str) -> bool:
+    """False for strings with lone surrogates, which no UTF-8 note can carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _valid_name(name: str) -> bool:
     try:
         validate_key_name(name)
     except InvalidKeyNameError:
         return False
-    return True
+    return is_utf8_text(name)
 
 
 def verifier_key_text(name: str, public_key_raw: bytes) -> str:
@@ -135,15 +144,16 @@ def parse_verifier_key(text: str) -> VerifierKey:
 def _check_text(text: str) -> None:
     if not isinstance(text, str) or not text.endswith("\n"):
         raise InvalidCheckpointError("note text must be non-empty and end with a newline")
-    if _CONTROL.search(text):
-        raise InvalidCheckpointError("note text must not contain control characters")
+    if _CONTROL.search(text) or not is_utf8_text(text):
+        raise InvalidCheckpointError("note text must be UTF-8 without control characters")
 
 
 def sign_note(text: str, signer: RecordSigner) -> str:
     """Sign ``text`` (ending in a newline) and return the signed note."""
     _check_text(text)
     name = signer.name
-    validate_key_name(name)
+    if not _valid_name(name):
+        raise InvalidVerifierKeyError(f"key name {name!r} is empty or has spaces or '+'")
     key_id = signer.key_id
     if key_id != signed_note_key_id(name, signer.public_key_raw):
         # An HSM-backed signer reports its id; a wrong one would make every note
@@ -160,8 +170,8 @@ def parse_note(note: str) -> tuple[str, tuple[NoteSignature, ...]]:
     """Split a signed note into its text and signature lines, without verifying."""
     if not isinstance(note, str):
         raise MalformedNoteError("a signed note is text")
-    if _CONTROL.search(note):
-        raise MalformedNoteError("signed note contains control characters")
+    if _CONTROL.search(note) or not is_utf8_text(note):
+        raise MalformedNoteError("signed note is not UTF-8 text without control characters")
     if not note.endswith("\n"):
         raise MalformedNoteError("signed note does not end with a newline")
     split = note.rfind("\n\n")

@@ -55,6 +55,7 @@ class TestBody:
             {"origin": ""},
             {"origin": "two\nlines"},
             {"origin": "tab\there"},
+            {"origin": "\ud800"},
             {"size": -1},
             {"size": 2**64},
             {"size": True},

@@ -152,7 +152,7 @@ class TestSignAndOpen:
         note = sign_note(text, signer)
         assert open_note(note, verifier_key_text(signer.name, signer.public_key_raw)) == text
 
-    @pytest.mark.parametrize("text", ["", "no newline", "tab\there\n", "cr\r\n"])
+    @pytest.mark.parametrize("text", ["", "no newline", "tab\there\n", "cr\r\n", "\ud800\n"])
     def test_refuses_unsignable_text(self, signer: Ed25519RecordSigner, text: str) -> None:
         with pytest.raises(InvalidCheckpointError):
             sign_note(text, signer)
@@ -192,6 +192,7 @@ class TestParseNote:
             lambda n: n.split("\n\n")[0] + "\n\n",
             lambda n: n.split("\n\n")[0] + "\n\n\u2014 name AAAA\n",
             lambda n: n + n.split("\n\n")[1] * 100,
+            lambda n: n.replace("first", "\udcff"),
         ],
     )
     def test_malformed(self, note: str, mangle: object) -> None:
