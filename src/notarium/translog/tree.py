@@ -135,8 +135,21 @@ class HashTree:
         return len(levels[0]) - 1
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
-        for value in _checked_hashes(leaf_hashes):
-            self.append(value)
+        """Add many leaf hashes, hashing each level's new pairs in one pass."""
+        new = _checked_hashes(leaf_hashes)
+        levels = self._levels
+        levels[0].extend(new)
+        height = 0
+        while len(levels[height]) >= 2:
+            below = levels[height]
+            if height + 1 == len(levels):
+                levels.append([])
+            above = levels[height + 1]
+            first_unpaired = 2 * len(above)
+            if len(below) - first_unpaired < 2:
+                break  # nothing new completes here, so nothing above changes either
+            above.extend(_node_hashes(below[first_unpaired::2], below[first_unpaired + 1 :: 2]))
+            height += 1
 
     def subtree_root(self, start: int, end: int) -> bytes:
         """MTH of leaves ``[start, end)``; O(log n) for the ranges proofs ask for."""

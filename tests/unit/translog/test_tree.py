@@ -139,6 +139,25 @@ class TestAgainstReference:
         for start, end in [(0, 77), (64, 77), (3, 9), (5, 6), (10, 10), (16, 32)]:
             assert grown.subtree_root(start, end) == ref_mth(hashes[start:end])
 
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.integers(min_value=0, max_value=40), max_size=12))
+    def test_extending_in_chunks_matches_building(self, chunks: list[int]) -> None:
+        hashes = leaf_hashes_for(sum(chunks))
+        probe = leaf_hash(b"probe")
+        grown = HashTree()
+        done = 0
+        for chunk in chunks:
+            grown.extend(hashes[done : done + chunk])
+            done += chunk
+            assert grown.size == done
+            assert grown.root() == ref_mth(hashes[:done])
+            mixed = HashTree(hashes[:done])
+            mixed.append(probe)
+            mixed.extend(hashes[:chunk])
+            assert mixed.root() == ref_mth([*hashes[:done], probe, *hashes[:chunk]])
+        for size in range(done + 1):
+            assert grown.root(size) == ref_mth(hashes[:size])
+
     def test_extend_and_past_sizes(self) -> None:
         hashes = leaf_hashes_for(50)
         tree = HashTree(hashes[:20])
