@@ -20,6 +20,7 @@ import argparse
 import gc
 import hashlib
 import os
+import resource
 import sys
 import time
 
@@ -91,6 +92,8 @@ def main() -> int:
     print(f"{leaves} leaves, {interior} interior nodes: {operations} hash operations")
     print(f"bare hashlib.sha256 loop:       {best_bare:7.3f} s  {bare_rate:12,.0f} hashes/s")
     print(f"build_batch (tree + all paths): {best_build:7.3f} s  {build_rate:12,.0f} hashes/s")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of this process: {peak_mib:.0f} MiB")
     print(f"ratio bare/build: {ratio:.3f} (target >= {TARGET_RATIO})")
     verdict = "MET" if ratio >= TARGET_RATIO else "NOT MET"
     print(f"target {verdict}")
