@@ -17,6 +17,7 @@ from notarium.proofs.service import ProofService
 from notarium.proofs.signing import Ed25519RecordSigner
 from notarium.records.service import RecordService
 from notarium.store.db import SessionFactory, make_engine, make_session_factory
+from notarium.translog.service import TransparencyLog
 from notarium.tsa.authority import TimeStampAuthority
 
 
@@ -34,6 +35,7 @@ class Runtime:
     idempotency: IdempotencyService
     proofs: ProofService
     anchoring: AnchoringService
+    translog: TransparencyLog
 
     def close(self) -> None:
         self.engine.dispose()
@@ -54,6 +56,12 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     )
     record_signer = Ed25519RecordSigner(keystore.ed25519_private_key(), settings.effective_key_name)
     records = RecordService(sessions, tsa, clock, read_sessions=read_sessions)
+    translog = TransparencyLog(
+        sessions,
+        read_sessions,
+        clock,
+        Ed25519RecordSigner(keystore.ed25519_private_key(), settings.log_origin),
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -65,7 +73,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         accounts=AccountService(sessions, clock, read_sessions=read_sessions),
         records=records,
         idempotency=IdempotencyService(sessions, clock, settings.idempotency_lease_seconds),
-        proofs=ProofService(records, keystore.tsa_chain_pem(), record_signer),
+        proofs=ProofService(records, keystore.tsa_chain_pem(), record_signer, translog),
+        translog=translog,
         anchoring=AnchoringService(
             sessions, clock, build_anchors(settings), anchor_policy(settings)
         ),

@@ -92,6 +92,29 @@ def serve(host: str, port: int, workers: int | None) -> None:
     )
 
 
+@cli.command()
+@click.option("--once", is_flag=True, help="Do one round of every job and exit.")
+def worker(once: bool) -> None:
+    """Run batching, anchoring and log integration (scaled mode; any number at once)."""
+    import logging
+    import signal
+
+    from notarium.runtime import build_runtime
+    from notarium.workers.jobs import worker_loop
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    runtime = build_runtime(_settings())
+    loop = worker_loop(runtime)
+    try:
+        if once:
+            click.echo(f"handled {loop.run_once()} item(s)")
+            return
+        signal.signal(signal.SIGTERM, lambda *_: loop.stop(timeout=0))
+        loop.run_forever()
+    finally:
+        runtime.close()
+
+
 @cli.group()
 def db() -> None:
     """Database schema."""
@@ -339,7 +362,7 @@ def proof(timestamp_id: str, output: Path, server: str, api_key: str) -> None:
             bundle = client.proof(timestamp_id)
         except ApiError as error:
             raise click.ClickException(error.message) from None
-    output.write_text(json.dumps(bundle, indent=2) + "\n")
+    output.write_bytes(bundle)
     click.echo(f"wrote {output}")
 
 
@@ -354,7 +377,8 @@ def proof(timestamp_id: str, output: Path, server: str, api_key: str) -> None:
     multiple=True,
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="PEM file of trusted root certificate(s) for the TSA (repeatable).",
+    help="PEM file of trusted root certificate(s): the service's TSA CA and any "
+    "external TSA roots (repeatable).",
 )
 @click.option(
     "--service-key",
@@ -362,42 +386,89 @@ def proof(timestamp_id: str, output: Path, server: str, api_key: str) -> None:
     multiple=True,
     help="Pin the service's Ed25519 public key (base64 of the 32 raw bytes).",
 )
+@click.option("--bitcoin-rpc", help="Bitcoin Core JSON-RPC URL to fetch block headers from.")
+@click.option(
+    "--block-header",
+    "block_headers",
+    multiple=True,
+    help="An 80-byte block header in hex to check attestations against (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def verify(
-    file: Path, proof_file: Path, trust: tuple[Path, ...], service_keys: tuple[str, ...]
+    file: Path,
+    proof_file: Path,
+    trust: tuple[Path, ...],
+    service_keys: tuple[str, ...],
+    bitcoin_rpc: str | None,
+    block_headers: tuple[str, ...],
+    as_json: bool,
 ) -> None:
-    """Check FILE against PROOF offline: hash, RFC 3161 token, chain and signature."""
+    """Check FILE against PROOF offline: hash, RFC 3161 token and chain, signature, Merkle
+    path, anchors and log inclusion. Exits 1 naming the first check that failed."""
     import base64
 
     from cryptography import x509
 
     from notarium.hashing.sha256 import sha256_file
-    from notarium.proofs.verify import verify_bundle
+    from notarium.verify import BlockHeaders, verify_proof
 
-    try:
-        bundle = json.loads(proof_file.read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{proof_file} is not a JSON proof bundle: {exc}") from None
     roots = [c for p in trust for c in x509.load_pem_x509_certificates(p.read_bytes())]
     try:
         pinned = [base64.b64decode(k, validate=True) for k in service_keys]
+        given = tuple(bytes.fromhex(h) for h in block_headers)
     except ValueError:
-        raise click.ClickException("--service-key must be base64") from None
+        raise click.ClickException("--service-key must be base64, --block-header hex") from None
+    headers = BlockHeaders(
+        by_height=_rpc_headers(bitcoin_rpc) if bitcoin_rpc else None, given=given
+    )
     try:
-        report = verify_bundle(
-            bundle, sha256=sha256_file(file), trust_roots=roots, service_public_keys=pinned
+        report = verify_proof(
+            proof_file.read_bytes(),
+            sha256=sha256_file(file),
+            trust_roots=roots,
+            service_public_keys=pinned,
+            headers=headers,
         )
     except NotariumError as error:
-        click.echo(f"FAILED: {error.message}", err=True)
+        if as_json:
+            click.echo(json.dumps({"ok": False, "code": error.code, "error": error.message}))
+        else:
+            click.echo(f"FAILED {error.code}: {error.message}", err=True)
         sys.exit(1)
-    click.echo(f"OK: {file} (sha256 {report.sha256})")
-    click.echo(f"  time-stamped at {report.gen_time.isoformat()} by {report.tsa_subject}")
-    click.echo(f"  certificate {report.certificate_id}, TSA serial {report.serial}")
-    click.echo(
-        f"  service signature by {report.service_key_name} ({report.service_key_id})"
-        + ("" if report.service_key_pinned else " — key not pinned")
-    )
-    if not report.anchored:
-        click.echo("  not yet anchored")
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "ok": True,
+                    "sha256": report.sha256,
+                    "certificate_id": report.certificate_id,
+                    "gen_time": report.gen_time.isoformat(),
+                    "checks": [
+                        {"name": c.name, "status": c.status, "detail": c.detail}
+                        for c in report.checks
+                    ],
+                }
+            )
+        )
+        return
+    for check in report.checks:
+        click.echo(f"{check.status.upper():<8} {check.name}: {check.detail}")
+    click.echo(f"OK: {file} (sha256 {report.sha256}) time-stamped at {report.gen_time.isoformat()}")
+
+
+def _rpc_headers(url: str) -> Any:
+    from notarium.anchoring.bitcoin_rpc import BitcoinRpc
+
+    rpc = BitcoinRpc(url)
+
+    def header(height: int) -> bytes | None:
+        try:
+            block_hash = rpc.call("getblockhash", height)
+            return bytes.fromhex(rpc.call("getblockheader", block_hash, False))
+        except NotariumError:
+            return None
+
+    return header
 
 
 def main() -> None:

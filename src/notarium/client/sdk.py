@@ -71,8 +71,12 @@ class NotariumClient:
     def get_timestamp(self, timestamp_id: str) -> dict[str, Any]:
         return self._json(self._http.get(f"/api/v1/timestamps/{timestamp_id}"))
 
-    def proof(self, timestamp_id: str) -> dict[str, Any]:
-        return self._json(self._http.get(f"/api/v1/timestamps/{timestamp_id}/proof"))
+    def proof(self, timestamp_id: str) -> bytes:
+        """The proof file exactly as served: its bytes are what the verifier checks."""
+        response = self._http.get(f"/api/v1/timestamps/{timestamp_id}/proof")
+        if not response.is_success:
+            self._json(response)
+        return response.content
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:

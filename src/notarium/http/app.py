@@ -15,9 +15,10 @@ from fastapi.responses import JSONResponse
 from notarium import __version__
 from notarium.http.errors import install_error_handlers
 from notarium.http.middleware import RequestContextMiddleware
-from notarium.http.routes import admin, public, timestamps, tsa
+from notarium.http.routes import admin, log, public, timestamps, tsa
 from notarium.ratelimit.limiter import DisabledRateLimiter, RateLimiter
 from notarium.runtime import Runtime
+from notarium.workers.jobs import worker_loop
 
 
 def make_limiter(runtime: Runtime) -> RateLimiter:
@@ -54,7 +55,13 @@ def _with_error_envelopes(schema: dict[str, Any]) -> dict[str, Any]:
 def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Embedded mode: batching, anchoring and the log run inside the server process.
+        loop = worker_loop(runtime) if runtime.settings.embedded_workers else None
+        if loop is not None:
+            loop.start()
         yield
+        if loop is not None:
+            loop.stop()
         if owns_runtime:
             runtime.close()
 
@@ -73,6 +80,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.include_router(tsa.router)
     app.include_router(public.router)
     app.include_router(admin.router)
+    app.include_router(log.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

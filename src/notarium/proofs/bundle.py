@@ -20,6 +20,7 @@ from notarium.proofs.canonical import MAX_SAFE_INTEGER, canonical_json
 from notarium.proofs.errors import BundleBuildError
 from notarium.proofs.rfc3161 import parse_timestamp_token
 from notarium.proofs.signing import RecordSigner
+from notarium.records.values import RecordView
 
 BUNDLE_FORMAT = "notarium-proof"
 BUNDLE_VERSION = 1
@@ -161,3 +162,15 @@ def build_bundle(
     # Refuse anything (floats, odd types) that would not survive a JSON round trip.
     canonical_json(bundle)
     return bundle
+
+
+def facts_of(view: RecordView) -> RecordFacts:
+    return RecordFacts(
+        id=view.id,
+        certificate_id=view.certificate_id,
+        sha256=view.sha256,
+        filename=view.filename,
+        file_size_bytes=view.file_size_bytes,
+        file_type=view.file_type,
+        created_at=format_created_at(view.created_at),
+    )

@@ -9,26 +9,15 @@ from typing import Any
 from notarium.anchoring.ots_files import build_detached, inspect_detached
 from notarium.errors import NotFoundError
 from notarium.merkle import LeafProof, ots_ops, proof_from_json, proof_to_json
-from notarium.proofs.bundle import RecordFacts, build_bundle, format_created_at
+from notarium.proofs.bundle import build_bundle, facts_of
 from notarium.proofs.signing import RecordSigner
 from notarium.records.service import RecordService
 from notarium.records.values import AnchorEvidence, Owner, RecordEvidence, RecordView
+from notarium.translog.service import TransparencyLog
 
 
 class OtsNotFound(NotFoundError):
     code = "OTS_NOT_FOUND"
-
-
-def facts_of(view: RecordView) -> RecordFacts:
-    return RecordFacts(
-        id=view.id,
-        certificate_id=view.certificate_id,
-        sha256=view.sha256,
-        filename=view.filename,
-        file_size_bytes=view.file_size_bytes,
-        file_type=view.file_type,
-        created_at=format_created_at(view.created_at),
-    )
 
 
 def _b64(data: bytes) -> str:
@@ -46,10 +35,17 @@ def _calendar_payloads(anchors: tuple[AnchorEvidence, ...]) -> list[bytes]:
 
 
 class ProofService:
-    def __init__(self, records: RecordService, tsa_chain_pem: bytes, signer: RecordSigner) -> None:
+    def __init__(
+        self,
+        records: RecordService,
+        tsa_chain_pem: bytes,
+        signer: RecordSigner,
+        log: TransparencyLog | None = None,
+    ) -> None:
         self.records = records
         self.tsa_chain_pem = tsa_chain_pem
         self.signer = signer
+        self.log = log
 
     def ots_file(self, owner: Owner, record_id: str) -> tuple[RecordView, bytes]:
         """The record's standard ``.ots`` file: its digest, the batch path, and every
@@ -71,8 +67,15 @@ class ProofService:
             signer=self.signer,
             merkle=merkle,
             anchors=anchors,
+            log=self._log_section(evidence),
         )
         return evidence.view, bundle
+
+    def _log_section(self, evidence: RecordEvidence) -> dict[str, Any] | None:
+        if self.log is None or evidence.log_index is None:
+            return None
+        proof = self.log.tlog_proof(evidence.log_index)
+        return {"tlog_proof": proof} if proof is not None else None
 
     def _anchoring_sections(
         self, evidence: RecordEvidence

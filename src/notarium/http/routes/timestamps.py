@@ -9,12 +9,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from notarium.accounts.scopes import TIMESTAMPS_READ, TIMESTAMPS_WRITE
 from notarium.accounts.service import Principal
-from notarium.errors import NotariumError, ValidationError
+from notarium.errors import NotariumError, NotFoundError, ValidationError
 from notarium.hashing.sha256 import normalize_sha256_hex
 from notarium.http.deps import api_principal, owner_of, runtime_of
 from notarium.http.errors import request_id_of, status_for
@@ -27,6 +27,7 @@ from notarium.http.schemas.timestamps import (
     TimestampResource,
 )
 from notarium.idempotency.service import Claim, StoredResponse, check_key
+from notarium.proofs.canonical import canonical_json
 from notarium.records.values import NewRecord, RecordView, Status
 from notarium.runtime import Runtime
 from notarium.tsa.response import granted_response
@@ -316,15 +317,38 @@ def get_tsr(request: Request, principal: Reader, record_id: RecordId) -> Respons
 @router.get(
     "/timestamps/{timestamp_id}/proof",
     responses={200: {"content": {"application/json": {}}}, **ERRORS},
-    response_class=JSONResponse,
+    response_class=Response,
     summary="Download the self-contained proof bundle",
 )
-def get_proof(request: Request, principal: Reader, record_id: RecordId) -> JSONResponse:
+def get_proof(request: Request, principal: Reader, record_id: RecordId) -> Response:
     view, bundle = runtime_of(request).proofs.bundle(owner_of(principal), record_id)
-    return JSONResponse(
-        bundle,
+    # Canonical bytes: the verifier accepts a proof file only in exactly this form.
+    return Response(
+        canonical_json(bundle),
+        media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{view.certificate_id}.proof.json"'},
     )
+
+
+@router.get(
+    "/timestamps/{timestamp_id}/tlog-proof",
+    responses={200: {"content": {"text/plain": {}}}, **ERRORS},
+    response_class=Response,
+    summary="The record's transparency-log proof (c2sp.org/tlog-proof)",
+)
+def get_tlog_proof(request: Request, principal: Reader, record_id: RecordId) -> Response:
+    runtime = runtime_of(request)
+    evidence = runtime.records.evidence(owner_of(principal), record_id)
+    proof = (
+        runtime.translog.tlog_proof(evidence.log_index) if evidence.log_index is not None else None
+    )
+    if proof is None:
+        raise LogProofNotFound("This timestamp is not in a published log checkpoint yet.")
+    return PlainTextResponse(proof)
+
+
+class LogProofNotFound(NotFoundError):
+    code = "LOG_PROOF_NOT_FOUND"
 
 
 @router.get("/me", response_model=AccountSummary, responses=ERRORS, summary="Who am I")
