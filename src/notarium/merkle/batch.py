@@ -36,9 +36,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from itertools import repeat
 from operator import add, itemgetter
-from typing import Any, Final, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar
 
 from notarium.merkle.errors import MalformedLeafProofError, MerkleInputError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 DIGEST_SIZE: Final = 32
 NONCE_SIZE: Final = 16
@@ -80,7 +83,7 @@ class Batch:
     proofs: tuple[LeafProof, ...]
 
 
-_T = TypeVar("_T")
+_T = TypeVar("_T", bound="DataclassInstance")
 
 
 def _bulk_new(cls: type[_T], count: int, columns: Mapping[str, Iterable[Any]]) -> list[_T]:
@@ -92,7 +95,7 @@ def _bulk_new(cls: type[_T], count: int, columns: Mapping[str, Iterable[Any]]) -
     Writing each slot through its member descriptor from C-level ``map`` calls gives
     identical objects (the classes have no ``__post_init__``) at a fraction of the cost.
     """
-    if set(columns) != {field.name for field in fields(cls)}:  # type: ignore[arg-type]
+    if set(columns) != {field.name for field in fields(cls)}:
         raise AssertionError(f"every field of {cls.__name__} must be given")
     objects: list[_T] = list(map(object.__new__, repeat(cls, count)))
     for name, values in columns.items():
