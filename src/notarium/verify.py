@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,10 @@ from notarium.anchoring.rfc3161 import verify_external_token
 from notarium.errors import ProofVerificationError
 from notarium.merkle import MalformedLeafProofError, proof_from_json, root_from_proof
 from notarium.proofs.canonical import canonical_json
+from notarium.proofs.chain import validate_chain
 from notarium.proofs.errors import MalformedProofError
+from notarium.proofs.rfc3161 import parse_timestamp_token, verify_token_signature
+from notarium.proofs.signing import verify_ed25519
 from notarium.proofs.verify import (
     VerificationReport,
     VerifiedRecord,
@@ -50,11 +54,13 @@ TOP_KEYS = {
     "merkle",
     "anchors",
     "log",
+    "seal",
 }
 SECTION_KEYS = {
     "hash": {"algorithm", "value"},
     "rfc3161": {"token", "chain"},
     "signature": {"algorithm", "key_name", "key_id", "public_key", "signed", "value"},
+    "seal": {"algorithm", "value"},
 }
 ANCHOR_KEYS = {
     "ots": {"kind", "ots"},
@@ -63,8 +69,15 @@ ANCHOR_KEYS = {
 }
 
 
+_LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})+")
+
+
 class NonCanonicalProofError(MalformedProofError):
     code = "PROOF_NOT_CANONICAL"
+
+
+class SealError(ProofVerificationError):
+    code = "PROOF_SEAL_INVALID"
 
 
 class AnchorVerificationError(ProofVerificationError):
@@ -178,6 +191,7 @@ class _AnchorVerifier:
             else:
                 token = _b64(anchor["token"], f"{where}.token")
                 gen_time = verify_external_token(token, root, self.trust_roots)
+                _only_path_certificates(token, self.trust_roots, where)
                 details.append(f"external RFC 3161 token at {gen_time.isoformat()}")
         return "; ".join(details)
 
@@ -206,8 +220,8 @@ class _AnchorVerifier:
 
     def _bitcoin(self, anchor: Mapping[str, Any], root: bytes, where: str) -> str:
         prefix = anchor["prefix"]
-        if not isinstance(prefix, str):
-            raise MalformedProofError(f"{where}.prefix must be hex")
+        if not isinstance(prefix, str) or not _LOWER_HEX.fullmatch(prefix):
+            raise MalformedProofError(f"{where}.prefix must be lowercase hex")
         proof = anchor["proof"]
         if not isinstance(proof, dict):
             raise MalformedProofError(f"{where}.proof must be an object")
@@ -228,6 +242,50 @@ class _AnchorVerifier:
             f"Bitcoin OP_RETURN in block {proof.get('height')} at "
             f"{block_time.isoformat()} ({source})"
         )
+
+
+def _only_path_certificates(
+    token_der: bytes, trust_roots: Sequence[x509.Certificate], where: str
+) -> None:
+    """A token's certificate set is not covered by its signature, so a certificate the
+    chain does not use could be altered unnoticed; such extras are refused."""
+    token = parse_timestamp_token(token_der)
+    signer = verify_token_signature(token, ())
+    path = validate_chain(signer, token.certificates, trust_roots, token.gen_time)
+    used = {cert.public_bytes(Encoding.DER) for cert in path}
+    for cert in token.certificates:
+        if cert.public_bytes(Encoding.DER) not in used:
+            raise AnchorVerificationError(
+                f"{where}: the token carries a certificate its chain does not use "
+                f"({cert.subject.rfc4514_string()})"
+            )
+
+
+def _chain_is_all_used(bundle: Mapping[str, Any], trust_roots: Sequence[x509.Certificate]) -> None:
+    """Every certificate the proof ships must be one the validated path uses: nothing
+    else in it is signed, so anything else could be changed unnoticed."""
+    token = parse_timestamp_token(base64.b64decode(bundle["rfc3161"]["token"]))
+    chain = [x509.load_pem_x509_certificate(pem.encode()) for pem in bundle["rfc3161"]["chain"]]
+    signer = verify_token_signature(token, chain)
+    path = validate_chain(signer, [*token.certificates, *chain], trust_roots, token.gen_time)
+    used = {cert.public_bytes(Encoding.DER) for cert in path}
+    for index, cert in enumerate(chain):
+        if cert.public_bytes(Encoding.DER) not in used:
+            raise MalformedProofError(
+                f"rfc3161.chain[{index}] ({cert.subject.rfc4514_string()}) is not part of the "
+                "validated chain"
+            )
+
+
+def _check_seal(bundle: Mapping[str, Any]) -> None:
+    """Last, so that a specific check names a problem first where one can."""
+    seal = bundle["seal"]
+    if seal["algorithm"] != "ed25519":
+        raise MalformedProofError("seal.algorithm must be 'ed25519'")
+    sealed = {key: value for key, value in bundle.items() if key != "seal"}
+    public_key = base64.b64decode(bundle["signature"]["public_key"])
+    if not verify_ed25519(public_key, _b64(seal["value"], "seal.value"), canonical_json(sealed)):
+        raise SealError("the seal over the proof does not verify: the file was altered")
 
 
 def _digest_at(attestations: Sequence[Any], height: int) -> bytes:
@@ -274,13 +332,28 @@ def verify_proof(
 ) -> VerificationReport:
     """Verify a proof file's bytes; raises a ``ProofVerificationError`` naming the first
     check that failed."""
+    try:
+        return _verify_proof(data, sha256, trust_roots, service_public_keys, headers)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # Hostile input must end in a verdict, never a crash; the specific checks above
+        # name what they catch, and this names whatever slipped past them.
+        raise MalformedProofError(f"malformed proof: {type(exc).__name__}: {exc}") from exc
+
+
+def _verify_proof(
+    data: bytes,
+    sha256: str | None,
+    trust_roots: Sequence[x509.Certificate],
+    service_public_keys: Sequence[bytes],
+    headers: BlockHeaders | None,
+) -> VerificationReport:
     bundle = load_bundle(data)
     if canonical_json(bundle) != data:
         raise NonCanonicalProofError(
             "the proof file is not in canonical form (RFC 8785 JSON, no extra bytes)"
         )
     _check_structure(bundle)
-    return verify_bundle(
+    report = verify_bundle(
         bundle,
         sha256=sha256,
         trust_roots=trust_roots,
@@ -291,3 +364,6 @@ def verify_proof(
             "log": _verify_log,
         },
     )
+    _chain_is_all_used(bundle, trust_roots)
+    _check_seal(bundle)
+    return report

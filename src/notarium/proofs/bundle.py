@@ -159,8 +159,14 @@ def build_bundle(
         "anchors": list(anchors) if anchors is not None else [],
         "log": log,
     }
-    # Refuse anything (floats, odd types) that would not survive a JSON round trip.
-    canonical_json(bundle)
+    # The seal covers everything else, so that no byte of a proof file can change without
+    # verification failing, including parts (an external token's unsigned certificate set,
+    # say) that no other check binds. It adds no trust in the operator: every section is
+    # still checked on its own.
+    bundle["seal"] = {
+        "algorithm": SIGNATURE_ALGORITHM,
+        "value": _b64(signer.sign(canonical_json(bundle))),
+    }
     return bundle
 
 

@@ -1,0 +1,237 @@
+"""Records made through the timestamps API reach `confirmed` through the real anchor
+clients talking to protocol fakes (two calendars, bitcoind, OpenSSL as an external TSA)
+that share one fake chain; their proofs verify offline and fail on any flipped byte."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from bitcoin.core import CBlockHeader
+from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi.testclient import TestClient
+from opentimestamps.core.notary import BitcoinBlockHeaderAttestation
+from opentimestamps.core.serialize import BytesDeserializationContext
+from opentimestamps.core.timestamp import DetachedTimestampFile
+
+from conftest import Tenant, make_tenant
+from fakes.bitcoind import FakeBitcoind
+from fakes.calendar import FakeCalendar
+from fakes.chain import FakeChain
+from fakes.openssl_tsa import OpenSslTsa
+from notarium.config import Settings
+from notarium.errors import ProofVerificationError
+from notarium.http.app import create_app
+from notarium.runtime import Runtime, build_runtime
+from notarium.store import migrate
+from notarium.translog.tree import verify_consistency
+from notarium.verify import BlockHeaders, verify_proof
+
+
+@dataclass
+class World:
+    chain: FakeChain
+    calendars: list[FakeCalendar]
+    node: FakeBitcoind
+    tsa: OpenSslTsa
+    runtime: Runtime
+    client: TestClient
+    tenant: Tenant
+    roots: list[object]
+
+    def settle(self) -> None:
+        """Every background job, once, as the worker would."""
+        self.runtime.translog.integrate()
+        self.runtime.anchoring.run_batcher(force=True)
+        self.runtime.anchoring.progress_anchors()
+
+    def mine(self) -> None:
+        for calendar in self.calendars:
+            calendar.stamp_pending()
+        self.node.mine()
+        self.runtime.anchoring.progress_anchors()
+        self.runtime.translog.integrate()
+
+    def headers(self) -> BlockHeaders:
+        def by_height(height: int) -> bytes | None:
+            return self.chain.header(height) if 0 <= height <= self.chain.tip else None
+
+        return BlockHeaders(by_height=by_height)
+
+
+@pytest.fixture
+def world(settings: Settings, tmp_path: Path) -> Iterator[World]:
+    chain = FakeChain()
+    with (
+        FakeCalendar(chain) as one,
+        FakeCalendar(chain) as two,
+        FakeBitcoind(chain) as node,
+        OpenSslTsa() as tsa,
+    ):
+        trust = tmp_path / "external-tsa-roots.pem"
+        trust.write_bytes(tsa.ca_certificate.public_bytes(Encoding.PEM))
+        configured = settings.model_copy(
+            update={
+                "ots_calendars": [one.url, two.url],
+                "ots_min_calendars": 2,
+                "ots_upgrade_interval": 0.0,
+                "bitcoin_rpc_url": node.rpc_url,
+                "external_tsa_urls": [tsa.url],
+                "external_tsa_trust": trust,
+            }
+        )
+        runtime = build_runtime(configured)
+        migrate.upgrade(runtime.engine)
+        with TestClient(create_app(runtime)) as client:
+            yield World(
+                chain,
+                [one, two],
+                node,
+                tsa,
+                runtime,
+                client,
+                make_tenant(runtime),
+                [runtime.keystore.ca_certificate(), tsa.ca_certificate],
+            )
+        runtime.close()
+
+
+def create(world: World, content: bytes) -> dict[str, object]:
+    response = world.client.post(
+        "/api/v1/timestamps",
+        headers=world.tenant.auth,
+        json={
+            "sha256_hash": hashlib.sha256(content).hexdigest(),
+            "filename": "minutes v2.pdf",
+            "file_size_bytes": len(content),
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_records_reach_confirmed_and_every_proof_verifies(world: World) -> None:
+    contents = [f"document {i}".encode() for i in range(3)]
+    ids = [str(create(world, c)["id"]) for c in contents]
+    auth = world.tenant.auth
+
+    world.settle()
+    first = world.client.get(f"/api/v1/timestamps/{ids[0]}", headers=auth).json()
+    assert first["status"] == "anchoring"
+    pending_ots = world.client.get(f"/api/v1/timestamps/{ids[0]}/ots", headers=auth)
+    assert pending_ots.status_code == 200
+
+    world.mine()
+    for record_id, content in zip(ids, contents, strict=True):
+        body = world.client.get(f"/api/v1/timestamps/{record_id}", headers=auth).json()
+        assert body["status"] == "confirmed"
+        assert body["bitcoin_block"] is not None and len(body["blockchain_tx"]) == 64
+        assert body["confirmed_at"] is not None
+
+        ots = world.client.get(f"/api/v1/timestamps/{record_id}/ots", headers=auth)
+        assert ots.status_code == 200
+        assert ots.headers["content-type"] == "application/octet-stream"
+        assert ots.headers["content-disposition"] == 'attachment; filename="minutes_v2.pdf.ots"'
+        _check_with_opentimestamps(ots.content, hashlib.sha256(content).digest(), world.chain)
+
+        proof = world.client.get(f"/api/v1/timestamps/{record_id}/proof", headers=auth)
+        report = verify_proof(
+            proof.content,
+            sha256=hashlib.sha256(content).hexdigest(),
+            trust_roots=world.roots,  # type: ignore[arg-type]
+            service_public_keys=[world.runtime.record_signer.public_key_raw],
+            headers=world.headers(),
+        )
+        assert report.anchored and report.log_included
+        details = {check.name: check.detail for check in report.checks}
+        assert "OpenTimestamps: Bitcoin block" in details["anchors"]
+        assert "Bitcoin OP_RETURN in block" in details["anchors"]
+        assert "external RFC 3161 token" in details["anchors"]
+
+    confirmed = world.client.get("/api/v1/timestamps?status=confirmed", headers=auth).json()
+    assert confirmed["total_count"] == 3
+
+
+def _check_with_opentimestamps(data: bytes, digest: bytes, chain: FakeChain) -> None:
+    detached = DetachedTimestampFile.deserialize(BytesDeserializationContext(data))
+    assert detached.file_digest == digest
+    attested = [
+        (msg, attestation)
+        for msg, attestation in detached.timestamp.all_attestations()
+        if isinstance(attestation, BitcoinBlockHeaderAttestation)
+    ]
+    assert attested
+    for msg, attestation in attested:
+        header = CBlockHeader.deserialize(chain.header(attestation.height))
+        assert attestation.verify_against_blockheader(msg, header) == header.nTime
+
+
+def test_any_flipped_byte_fails_verification(world: World) -> None:
+    content = b"the flipped-byte test"
+    record_id = create(world, content)["id"]
+    world.settle()
+    world.mine()
+    data = world.client.get(
+        f"/api/v1/timestamps/{record_id}/proof", headers=world.tenant.auth
+    ).content
+    digest = hashlib.sha256(content).hexdigest()
+    options = {
+        "sha256": digest,
+        "trust_roots": world.roots,
+        "service_public_keys": [world.runtime.record_signer.public_key_raw],
+        "headers": world.headers(),
+    }
+    verify_proof(data, **options)  # type: ignore[arg-type]
+    rng = random.Random(20261121)
+    samples = int(os.environ.get("NOTARIUM_FLIP_SAMPLES", "400"))
+    positions = rng.sample(range(len(data)), min(len(data), samples))
+    for position in positions:
+        replacement = rng.choice([b for b in range(256) if b != data[position]])
+        flipped = data[:position] + bytes([replacement]) + data[position + 1 :]
+        with pytest.raises(ProofVerificationError):
+            verify_proof(flipped, **options)  # type: ignore[arg-type]
+            pytest.fail(
+                f"flipping byte {position} ({data[position : position + 1]!r} -> "
+                f"{bytes([replacement])!r}) went unnoticed: "
+                f"{data[max(0, position - 40) : position + 40]!r}"
+            )
+
+
+def test_transparency_log_routes(world: World) -> None:
+    ids = [str(create(world, f"log {i}".encode())["id"]) for i in range(3)]
+    world.runtime.translog.integrate()
+    first = world.client.get("/log/checkpoint").text
+    for i in range(3, 6):
+        create(world, f"log {i}".encode())
+    world.runtime.translog.integrate()
+    latest = world.client.get("/log/checkpoint")
+    assert latest.status_code == 200 and latest.headers["content-type"].startswith("text/plain")
+    origin, size, root_b64 = latest.text.split("\n")[:3]
+    assert origin == world.runtime.settings.log_origin and size == "6"
+    key = world.client.get("/log/key").text.strip()
+    assert key.startswith(origin + "+")
+
+    import base64
+
+    old_root = base64.b64decode(first.split("\n")[2])
+    consistency = world.client.get("/log/proof/consistency?from=3&to=6").json()
+    assert verify_consistency(
+        3,
+        6,
+        old_root,
+        base64.b64decode(root_b64),
+        [base64.b64decode(h) for h in consistency["hashes"]],
+    )
+    tlog = world.client.get(f"/api/v1/timestamps/{ids[1]}/tlog-proof", headers=world.tenant.auth)
+    assert tlog.status_code == 200 and tlog.text.startswith("c2sp.org/tlog-proof@v1\n")
+    inclusion = world.client.get("/log/proof/inclusion?index=1&size=6").json()
+    assert len(inclusion["hashes"]) >= 1
+    bad = world.client.get("/log/proof/inclusion?index=9&size=6")
+    assert bad.status_code == 400
+    assert world.client.get("/log/checkpoint/3").text == first
