@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from notarium.errors import NotFoundError, ValidationError
@@ -13,6 +13,9 @@ from notarium.http.deps import runtime_of
 from notarium.http.schemas.common import error_responses
 
 router = APIRouter(prefix="/log", tags=["log"], responses=error_responses(400, 404, 500))
+
+# Sizes and indices are stored as signed 64-bit integers.
+MAX_INDEX = 2**63 - 1
 
 TEXT: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/plain": {"schema": {"type": "string"}}}}
@@ -64,8 +67,8 @@ def key(request: Request) -> PlainTextResponse:
 @router.get("/proof/inclusion", summary="Inclusion proof of a leaf in a tree size")
 def inclusion(
     request: Request,
-    index: int = Query(ge=0),
-    size: int | None = Query(default=None, ge=1),
+    index: int = Query(ge=0, le=MAX_INDEX),
+    size: int | None = Query(default=None, ge=1, le=MAX_INDEX),
 ) -> JSONResponse:
     latest = _latest_size(request)
     size = latest if size is None else size
@@ -85,8 +88,8 @@ def inclusion(
 @router.get("/proof/consistency", summary="Consistency proof between two tree sizes")
 def consistency(
     request: Request,
-    old_size: int = Query(alias="from", ge=1),
-    new_size: int | None = Query(default=None, alias="to", ge=1),
+    old_size: int = Query(alias="from", ge=1, le=MAX_INDEX),
+    new_size: int | None = Query(default=None, alias="to", ge=1, le=MAX_INDEX),
 ) -> JSONResponse:
     latest = _latest_size(request)
     new_size = latest if new_size is None else new_size
@@ -108,7 +111,7 @@ def consistency(
     responses=TEXT,
     summary="The signed checkpoint the log published at this size",
 )
-def checkpoint_at(request: Request, size: int) -> PlainTextResponse:
+def checkpoint_at(request: Request, size: int = Path(ge=0, le=MAX_INDEX)) -> PlainTextResponse:
     found = runtime_of(request).translog.checkpoint_at(size)
     if found is None:
         raise NotFoundError(
