@@ -33,7 +33,7 @@ def test_bundle_layout(
     )
     assert list(bundle) == [
         "format", "version", "record", "hash", "rfc3161", "signature",
-        "merkle", "anchors", "log",
+        "merkle", "anchors", "log", "seal",
     ]  # fmt: skip
     assert bundle["format"] == "notarium-proof"
     assert bundle["version"] == 1
@@ -57,6 +57,11 @@ def test_bundle_layout(
         canonical_json(bundle["record"]),
     )
     assert bundle["merkle"] is None and bundle["anchors"] == [] and bundle["log"] is None
+    unsealed = {key: value for key, value in bundle.items() if key != "seal"}
+    assert bundle["seal"]["algorithm"] == "ed25519"
+    assert verify_ed25519(
+        signer.public_key_raw, base64.b64decode(bundle["seal"]["value"]), canonical_json(unsealed)
+    )
 
 
 def test_reserved_sections_are_passed_through(
