@@ -75,12 +75,55 @@ class LeafProof:
     path: tuple[Step, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class Batch:
-    """The root to anchor and one proof per input digest, in input order."""
+    """The root to anchor, and every leaf's path, held in the tree's levels.
 
-    root: bytes
-    proofs: tuple[LeafProof, ...]
+    The levels are all the tree there is: the path of leaf ``i`` is read off them in
+    O(log n) by :meth:`proof`. :attr:`proofs` materialises every path as objects, once,
+    for callers that store them all.
+    """
+
+    __slots__ = ("_digests", "_levels", "_nonces", "_proofs", "root")
+
+    def __init__(self, digests: list[bytes], nonces: list[bytes], levels: list[list[bytes]]):
+        self.root: bytes = levels[-1][0]
+        self._digests = digests
+        self._nonces = nonces
+        self._levels = levels
+        self._proofs: tuple[LeafProof, ...] | None = None
+
+    def __len__(self) -> int:
+        return len(self._digests)
+
+    def proof(self, index: int) -> LeafProof:
+        """Leaf ``index``'s proof, in input order."""
+        if not 0 <= index < len(self._digests):
+            raise IndexError(f"leaf {index} is not in a batch of {len(self._digests)}")
+        path: list[Step] = []
+        position = index
+        for level in self._levels[:-1]:
+            sibling = position ^ 1
+            # The last node of an odd level is promoted and adds no step.
+            if sibling < len(level):
+                path.append(Step("right" if position % 2 == 0 else "left", level[sibling]))
+            position //= 2
+        return LeafProof(self._digests[index], self._nonces[index], tuple(path))
+
+    @property
+    def proofs(self) -> tuple[LeafProof, ...]:
+        """Every leaf's proof, in input order (built on first use)."""
+        if self._proofs is None:
+            count = len(self._digests)
+            with _gc_paused():
+                paths = _paths(self._levels)
+                self._proofs = tuple(
+                    _bulk_new(
+                        LeafProof,
+                        count,
+                        {"digest": self._digests, "nonce": self._nonces, "path": paths},
+                    )
+                )
+        return self._proofs
 
 
 _T = TypeVar("_T", bound="DataclassInstance")
@@ -199,12 +242,7 @@ def build_batch(digests: Sequence[bytes], *, nonces: Sequence[bytes] | None = No
     nonce_list = _fresh_nonces(count) if nonces is None else _check_nonces(nonces, count)
     with _gc_paused():
         leaves = list(map(_digest_of, map(_sha256, map(add, digest_list, nonce_list))))
-        levels = _levels(leaves)
-        paths = _paths(levels)
-        proofs = _bulk_new(
-            LeafProof, count, {"digest": digest_list, "nonce": nonce_list, "path": paths}
-        )
-        return Batch(root=levels[-1][0], proofs=tuple(proofs))
+        return Batch(digest_list, nonce_list, _levels(leaves))
 
 
 def _check_proof(proof: LeafProof) -> None:

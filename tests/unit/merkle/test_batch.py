@@ -312,3 +312,12 @@ class TestOpenTimestamps:
                 serialize.BytesDeserializationContext(out.getbytes()), proof.digest
             )
             assert [msg for msg, _ in parsed.all_attestations()] == [batch.root]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 8, 13, 64, 100])
+def test_proof_on_demand_equals_materialised_proofs(count: int) -> None:
+    batch = build_batch(digests_for(count), nonces=nonces_for(count))
+    assert len(batch) == count
+    assert [batch.proof(i) for i in range(count)] == list(batch.proofs)
+    with pytest.raises(IndexError):
+        batch.proof(count)
