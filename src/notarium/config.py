@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     bitcoin_confirmations: int = 1
     external_tsa_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     external_tsa_trust: Path | None = None
+    external_tsa_mode: Literal["batch", "record"] = "batch"
     anchor_retry_limit: int = 12
     anchor_retry_base: float = 5.0
     anchor_retry_max: float = 3600.0

@@ -65,7 +65,7 @@ SECTION_KEYS = {
 ANCHOR_KEYS = {
     "ots": {"kind", "ots"},
     "bitcoin": {"kind", "prefix", "proof"},
-    "rfc3161": {"kind", "token"},
+    "rfc3161": {"kind", "subject", "token"},
 }
 
 
@@ -190,9 +190,15 @@ class _AnchorVerifier:
                 details.append(self._bitcoin(anchor, root, where))
             else:
                 token = _b64(anchor["token"], f"{where}.token")
-                gen_time = verify_external_token(token, root, self.trust_roots)
+                subject = {"root": root, "record": digest}.get(anchor["subject"])
+                if subject is None:
+                    raise MalformedProofError(f"{where}.subject must be 'root' or 'record'")
+                gen_time = verify_external_token(token, subject, self.trust_roots)
                 _only_path_certificates(token, self.trust_roots, where)
-                details.append(f"external RFC 3161 token at {gen_time.isoformat()}")
+                details.append(
+                    f"external RFC 3161 token over the {anchor['subject']} at "
+                    f"{gen_time.isoformat()}"
+                )
         return "; ".join(details)
 
     def _ots(self, data: bytes, digest: bytes, root: bytes) -> str:

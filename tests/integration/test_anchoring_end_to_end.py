@@ -8,6 +8,7 @@ import hashlib
 import os
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,12 @@ class World:
 
 @pytest.fixture
 def world(settings: Settings, tmp_path: Path) -> Iterator[World]:
+    with make_world(settings, tmp_path) as made:
+        yield made
+
+
+@contextmanager
+def make_world(settings: Settings, tmp_path: Path, **overrides: object) -> Iterator[World]:
     chain = FakeChain()
     with (
         FakeCalendar(chain) as one,
@@ -83,6 +90,7 @@ def world(settings: Settings, tmp_path: Path) -> Iterator[World]:
                 "bitcoin_rpc_url": node.rpc_url,
                 "external_tsa_urls": [tsa.url],
                 "external_tsa_trust": trust,
+                **overrides,
             }
         )
         runtime = build_runtime(configured)
@@ -235,3 +243,24 @@ def test_transparency_log_routes(world: World) -> None:
     bad = world.client.get("/log/proof/inclusion?index=9&size=6")
     assert bad.status_code == 400
     assert world.client.get("/log/checkpoint/3").text == first
+
+
+def test_external_tsa_per_record(settings: Settings, tmp_path: Path) -> None:
+    with make_world(settings, tmp_path, external_tsa_mode="record") as world:
+        contents = [b"first deed", b"second deed"]
+        ids = [str(create(world, c)["id"]) for c in contents]
+        world.settle()
+        world.mine()
+        for record_id, content in zip(ids, contents, strict=True):
+            data = world.client.get(
+                f"/api/v1/timestamps/{record_id}/proof", headers=world.tenant.auth
+            ).content
+            report = verify_proof(
+                data,
+                sha256=hashlib.sha256(content).hexdigest(),
+                trust_roots=world.roots,  # type: ignore[arg-type]
+                headers=world.headers(),
+            )
+            details = {check.name: check.detail for check in report.checks}
+            assert details["anchors"].count("external RFC 3161 token over the record") == 1
+        assert len(world.tsa.queries) == 2  # one token per record, none for the root

@@ -20,6 +20,7 @@ def anchor_policy(settings: Settings) -> AnchorPolicy:
         lease_seconds=settings.anchor_lease_seconds,
         min_calendars=settings.ots_min_calendars,
         max_batch_size=settings.max_batch_size,
+        per_record_kinds=frozenset({"rfc3161"} if settings.external_tsa_mode == "record" else ()),
     )
 
 

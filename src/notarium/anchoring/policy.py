@@ -19,6 +19,8 @@ class AnchorPolicy:
     lease_seconds: float = 120.0
     min_calendars: int = 2
     max_batch_size: int = 100_000
+    per_record_kinds: frozenset[str] = frozenset()
+    """Anchor kinds that commit to each record's hash instead of the batch root."""
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential back-off after the ``attempts``-th consecutive failure."""

@@ -24,6 +24,8 @@ from notarium.store.schedules import claim_schedule
 log = logging.getLogger("notarium.anchoring")
 
 MODES = ("live", "test")
+RECORD_MARK = "#record="
+"""Separates an anchor's name from the record it stamps, for per-record anchors."""
 ACTIVE = ("submitting", "waiting")
 
 
@@ -106,17 +108,26 @@ class AnchoringService:
             ],
         )
         for anchor in self.anchors.values():
-            session.add(
-                BatchAnchor(
-                    batch_id=batch.id,
-                    name=anchor.name,
-                    kind=anchor.kind,
-                    state="submitting",
-                    attempts=0,
-                    next_attempt_at=now,
-                    updated_at=now,
+            subjects: list[tuple[str, bytes | None]]
+            if anchor.kind in self.policy.per_record_kinds:
+                subjects = [
+                    (f"{anchor.name}{RECORD_MARK}{rid}", bytes.fromhex(sha)) for rid, sha in rows
+                ]
+            else:
+                subjects = [(anchor.name, None)]
+            for name, subject in subjects:
+                session.add(
+                    BatchAnchor(
+                        batch_id=batch.id,
+                        name=name,
+                        kind=anchor.kind,
+                        state="submitting",
+                        subject=subject,
+                        attempts=0,
+                        next_attempt_at=now,
+                        updated_at=now,
+                    )
                 )
-            )
         return int(batch.id)
 
     # -- anchors -------------------------------------------------------------------
@@ -147,13 +158,19 @@ class AnchoringService:
                 row.next_attempt_at = now + lease
                 claims.append(
                     _Claim(
-                        row.id, row.batch_id, row.name, row.state, row.payload, row.attempts, root
+                        row.id,
+                        row.batch_id,
+                        row.name,
+                        row.state,
+                        row.payload,
+                        row.attempts,
+                        row.subject or root,
                     )
                 )
             return claims
 
     def _work(self, claim: _Claim) -> None:
-        anchor = self.anchors.get(claim.name)
+        anchor = self.anchors.get(claim.name.split(RECORD_MARK, 1)[0])
         if anchor is None:
             self._record_failure(claim, "this anchor is no longer configured", final=True)
             return

@@ -101,7 +101,13 @@ class ProofService:
                     {"kind": "bitcoin", "prefix": stored["prefix"], "proof": stored["proof"]}
                 )
             elif anchor.kind == "rfc3161":
-                anchors.append({"kind": "rfc3161", "token": _b64(anchor.payload)})
+                anchors.append(
+                    {
+                        "kind": "rfc3161",
+                        "subject": "record" if anchor.per_record else "root",
+                        "token": _b64(anchor.payload),
+                    }
+                )
         return merkle, anchors
 
 

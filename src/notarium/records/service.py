@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from notarium.accounts.plans import Plan
@@ -194,13 +194,23 @@ class RecordService:
             if row.batch_id is not None:
                 batch = session.get(Batch, row.batch_id)
                 root = batch.root if batch is not None else None
+                digest = bytes.fromhex(row.sha256)
                 anchors = tuple(
                     AnchorEvidence(
-                        a.kind, a.name, a.state, a.payload, a.bitcoin_txid, a.bitcoin_height
+                        a.kind,
+                        a.name,
+                        a.state,
+                        a.payload,
+                        a.bitcoin_txid,
+                        a.bitcoin_height,
+                        per_record=a.subject is not None,
                     )
                     for a in session.scalars(
                         select(BatchAnchor)
                         .where(BatchAnchor.batch_id == row.batch_id)
+                        # Per-record anchors of the batch's other records are not this
+                        # record's evidence.
+                        .where(or_(BatchAnchor.subject.is_(None), BatchAnchor.subject == digest))
                         .order_by(BatchAnchor.id)
                     )
                 )

@@ -83,6 +83,8 @@ class AnchorEvidence:
     payload: bytes | None
     bitcoin_txid: str | None
     bitcoin_height: int | None
+    per_record: bool = False
+    """The anchor committed to this record's own hash rather than the batch root."""
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,9 @@ class BatchAnchor(Base):
     kind: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
     payload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    subject: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """What the anchor commits to when it is not the batch root: a record's own hash, for
+    authorities configured to time-stamp each record."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
