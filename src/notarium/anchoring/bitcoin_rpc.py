@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -42,6 +41,7 @@ from notarium.anchoring.bitcoin_proof import (
     verify_op_return_anchor,
 )
 from notarium.anchoring.ports import AnchorState, AnchorUnavailable
+from notarium.anchoring.transport import BoundedHttp
 from notarium.errors import ConfigurationError, ProofVerificationError, ValidationError
 
 KIND: Final = "bitcoin"
@@ -148,52 +148,18 @@ class BitcoinRpc:
         return answer["result"]
 
     def _post(self, method: str, body: bytes) -> tuple[int, bytes]:
-        # A client per call: calls are far apart, and a caller-supplied transport must
-        # outlive this call, so only a client that built its own is closed.
-        owned = self._transport is None
-        client = httpx.Client(
-            transport=self._transport, timeout=self._timeout, follow_redirects=False
+        return BoundedHttp(
+            f"bitcoind at {self.url} ({method})",
+            self._timeout,
+            MAX_RESPONSE_SIZE,
+            self._transport,
+        ).exchange(
+            "POST",
+            self._url,
+            content=body,
+            auth=self._auth,
+            headers={"Content-Type": "application/json", "User-Agent": "notarium"},
         )
-        deadline = time.monotonic() + self._timeout
-        try:
-            with client.stream(
-                "POST",
-                self._url,
-                content=body,
-                auth=self._auth,
-                headers={"Content-Type": "application/json", "User-Agent": "notarium"},
-            ) as response:
-                declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > MAX_RESPONSE_SIZE:
-                    raise AnchorUnavailable(
-                        f"bitcoind at {self.url} sent a {declared}-byte answer to {method}, "
-                        f"more than the {MAX_RESPONSE_SIZE} bytes allowed"
-                    )
-                received = bytearray()
-                for chunk in response.iter_bytes():
-                    received += chunk
-                    if len(received) > MAX_RESPONSE_SIZE:
-                        raise AnchorUnavailable(
-                            f"bitcoind at {self.url} sent an answer to {method} larger than "
-                            f"the {MAX_RESPONSE_SIZE} bytes allowed"
-                        )
-                    if time.monotonic() > deadline:
-                        raise AnchorUnavailable(
-                            f"bitcoind at {self.url} did not finish answering {method} "
-                            f"within {self._timeout:g} s"
-                        )
-                return response.status_code, bytes(received)
-        except httpx.TimeoutException as exc:
-            raise AnchorUnavailable(
-                f"bitcoind at {self.url} did not answer {method} within {self._timeout:g} s"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise AnchorUnavailable(
-                f"bitcoind at {self.url} could not be reached: {type(exc).__name__}: {exc}"
-            ) from exc
-        finally:
-            if owned:
-                client.close()
 
 
 class BitcoinAnchor:

@@ -12,7 +12,6 @@ file (:func:`notarium.anchoring.ots_files.build_detached`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Final
 from urllib.parse import urlsplit
@@ -31,6 +30,7 @@ from notarium.anchoring.ots_files import (
     serialize_timestamp,
 )
 from notarium.anchoring.ports import AnchorState, AnchorUnavailable
+from notarium.anchoring.transport import BoundedHttp
 from notarium.errors import ConfigurationError, ValidationError
 
 KIND: Final = "ots"
@@ -217,57 +217,14 @@ class OtsCalendarAnchor:
     def _request(
         self, method: str, base: str, path: str, *, content: bytes | None = None
     ) -> tuple[int, bytes]:
-        # A client per call: calls are minutes apart, and a caller-supplied transport
-        # must outlive this call, so only a client that built its own is closed.
-        owned = self._transport is None
-        client = httpx.Client(
-            transport=self._transport, timeout=self._timeout, follow_redirects=False
+        return BoundedHttp(
+            f"the calendar at {base}", self._timeout, MAX_RESPONSE_SIZE, self._transport
+        ).exchange(
+            method,
+            base + path,
+            content=content,
+            headers={"Accept": ACCEPT, "User-Agent": USER_AGENT},
         )
-        deadline = time.monotonic() + self._timeout
-        try:
-            with client.stream(
-                method,
-                base + path,
-                content=content,
-                headers={"Accept": ACCEPT, "User-Agent": USER_AGENT},
-            ) as response:
-                declared = response.headers.get("Content-Length")
-                if (
-                    declared is not None
-                    and declared.isdigit()
-                    and int(declared) > MAX_RESPONSE_SIZE
-                ):
-                    raise AnchorUnavailable(
-                        f"the calendar at {base} sent a {declared}-byte answer, more than the "
-                        f"{MAX_RESPONSE_SIZE} bytes allowed"
-                    )
-                received = bytearray()
-                for chunk in response.iter_bytes():
-                    received += chunk
-                    if len(received) > MAX_RESPONSE_SIZE:
-                        raise AnchorUnavailable(
-                            f"the calendar at {base} sent an answer larger than the "
-                            f"{MAX_RESPONSE_SIZE} bytes allowed"
-                        )
-                    # The read timeout is per chunk; a trickle must not run on forever.
-                    if time.monotonic() > deadline:
-                        raise AnchorUnavailable(
-                            f"the calendar at {base} did not finish answering within "
-                            f"{self._timeout:g} s"
-                        )
-                return response.status_code, bytes(received)
-        except httpx.TimeoutException as exc:
-            raise AnchorUnavailable(
-                f"the calendar at {base} did not answer within {self._timeout:g} s: "
-                f"{type(exc).__name__}"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise AnchorUnavailable(
-                f"the calendar at {base} could not be reached: {type(exc).__name__}: {exc}"
-            ) from exc
-        finally:
-            if owned:
-                client.close()
 
 
 def _state(timestamp: Timestamp) -> AnchorState:

@@ -14,6 +14,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from http import HTTPStatus
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ from asn1crypto import algos, core, tsp
 from cryptography import x509
 
 from notarium.anchoring.ports import AnchorState, AnchorUnavailable
+from notarium.anchoring.transport import BoundedHttp
 from notarium.errors import ConfigurationError, ProofVerificationError, ValidationError
 from notarium.proofs.chain import validate_chain
 from notarium.proofs.errors import MalformedProofError, TokenBindingError
@@ -247,55 +249,23 @@ class ExternalTsaAnchor:
         return bytes(tsp.TimeStampReq(fields).dump())
 
     def _post(self, body: bytes) -> bytes:
-        # A client per attempt: submits are rare, and a caller-supplied transport must
-        # outlive this call, so only a client that built its own transport is closed.
-        owned = self._transport is None
-        client = httpx.Client(
-            transport=self._transport, timeout=self._timeout, follow_redirects=False
+        status, reply = BoundedHttp(
+            f"the TSA at {self._url}", self._timeout, MAX_RESPONSE_SIZE, self._transport
+        ).exchange(
+            "POST",
+            self._url,
+            content=body,
+            headers={"Content-Type": QUERY_CONTENT_TYPE, "Accept": REPLY_CONTENT_TYPE},
         )
-        try:
-            with client.stream(
-                "POST",
-                self._url,
-                content=body,
-                headers={"Content-Type": QUERY_CONTENT_TYPE, "Accept": REPLY_CONTENT_TYPE},
-            ) as response:
-                if response.status_code != 200:
-                    raise AnchorUnavailable(
-                        f"the TSA at {self._url} answered HTTP {response.status_code} "
-                        f"{response.reason_phrase}".rstrip()
-                    )
-                declared = response.headers.get("Content-Length")
-                if (
-                    declared is not None
-                    and declared.isdigit()
-                    and int(declared) > MAX_RESPONSE_SIZE
-                ):
-                    raise AnchorUnavailable(
-                        f"the TSA at {self._url} sent a {declared}-byte reply, more than the "
-                        f"{MAX_RESPONSE_SIZE} bytes allowed"
-                    )
-                received = bytearray()
-                for chunk in response.iter_bytes():
-                    received += chunk
-                    if len(received) > MAX_RESPONSE_SIZE:
-                        raise AnchorUnavailable(
-                            f"the TSA at {self._url} sent a reply larger than the "
-                            f"{MAX_RESPONSE_SIZE} bytes allowed"
-                        )
-                return bytes(received)
-        except httpx.TimeoutException as exc:
+        if status != 200:
+            try:
+                phrase = HTTPStatus(status).phrase
+            except ValueError:
+                phrase = ""
             raise AnchorUnavailable(
-                f"the TSA at {self._url} did not answer within {self._timeout:g} s: "
-                f"{type(exc).__name__}"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise AnchorUnavailable(
-                f"the TSA at {self._url} could not be reached: {type(exc).__name__}: {exc}"
-            ) from exc
-        finally:
-            if owned:
-                client.close()
+                f"the TSA at {self._url} answered HTTP {status} {phrase}".rstrip()
+            )
+        return reply
 
     def _token_from(self, reply: bytes) -> bytes:
         try:
