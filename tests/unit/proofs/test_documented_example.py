@@ -1,19 +1,28 @@
-"""The worked example in docs/proof-format.md must stay a valid, checkable bundle."""
+"""The worked example in docs/proof-format.md must stay a valid, checkable proof, and
+what the document says about it must stay true: the file's size and hash, the canonical
+record, the reproducible signatures, and the output of `notarium verify` shown there."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from notarium.cli.main import cli
+from notarium.errors import ProofVerificationError
 from notarium.hashing import sha256_bytes
-from notarium.proofs import Ed25519RecordSigner, canonical_json, verify_bundle
+from notarium.proofs import Ed25519RecordSigner, canonical_json
+from notarium.translog.note import verifier_key_text
+from notarium.verify import BlockHeaders, verify_proof
 
 from .conftest import DOCUMENT
 
@@ -24,19 +33,26 @@ def _example_section() -> str:
     if not DOC.exists():
         pytest.skip("docs/proof-format.md is not present")
     text = DOC.read_text(encoding="utf-8")
-    return text[text.index("## 10. Worked example") : text.index("## 11.")]
+    return text[text.index("## 17. Worked example") : text.index("## 18.")]
 
 
-def _blocks(section: str) -> list[tuple[str, str]]:
-    return re.findall(r"```(\w*)\n(.*?)\n```", section, flags=re.DOTALL)
+def _blocks(lang: str) -> list[str]:
+    return [
+        body
+        for found, body in re.findall(r"```(\w*)\n(.*?)\n```", _example_section(), re.DOTALL)
+        if found == lang
+    ]
 
 
 @pytest.fixture(scope="module")
 def example() -> dict[str, Any]:
-    lang, body = _blocks(_example_section())[0]
-    assert lang == "json"
-    bundle: dict[str, Any] = json.loads(body)
+    bundle: dict[str, Any] = json.loads(_blocks("json")[0])
     return bundle
+
+
+@pytest.fixture(scope="module")
+def proof_file(example: dict[str, Any]) -> bytes:
+    return canonical_json(example)
 
 
 @pytest.fixture(scope="module")
@@ -46,32 +62,109 @@ def example_signer() -> Ed25519RecordSigner:
     )
 
 
-def test_documented_bundle_verifies(
-    example: dict[str, Any], example_signer: Ed25519RecordSigner
+@pytest.fixture(scope="module")
+def headers() -> dict[int, bytes]:
+    table = next(
+        block for block in _blocks("text") if re.fullmatch(r"(\d+ [0-9a-f]{160}\n?)+", block)
+    )
+    pairs = (line.split(" ") for line in table.splitlines())
+    return {int(height): bytes.fromhex(header) for height, header in pairs}
+
+
+@pytest.fixture(scope="module")
+def trust_roots(example: dict[str, Any]) -> list[x509.Certificate]:
+    notary_ca = x509.load_pem_x509_certificate(example["rfc3161"]["chain"][-1].encode())
+    external = x509.load_pem_x509_certificate(_blocks("pem")[0].encode())
+    return [notary_ca, external]
+
+
+def test_documented_size_and_hash_of_the_file(proof_file: bytes) -> None:
+    section = _example_section()
+    assert f"{len(proof_file)} bytes with SHA-256 `{sha256_bytes(proof_file)}`" in section
+
+
+def test_documented_proof_verifies_fully_against_trusted_headers(
+    proof_file: bytes,
+    example_signer: Ed25519RecordSigner,
+    headers: dict[int, bytes],
+    trust_roots: list[x509.Certificate],
 ) -> None:
-    root = x509.load_pem_x509_certificate(example["rfc3161"]["chain"][-1].encode())
-    report = verify_bundle(
-        example,
+    report = verify_proof(
+        proof_file,
         sha256=sha256_bytes(DOCUMENT),
-        trust_roots=[root],
+        trust_roots=trust_roots,
         service_public_keys=[example_signer.public_key_raw],
+        headers=BlockHeaders(by_height=headers.get),
     )
-    assert {c.name: c.detail for c in report.checks if c.status == "absent"} == {
-        "merkle": "not yet anchored",
-        "anchors": "not yet anchored",
-        "log": "not yet anchored",
-    }
+    assert report.anchored and report.log_included
+    statuses = {check.name: check.status for check in report.checks}
+    assert set(statuses.values()) == {"passed"}
+    anchors = next(check.detail for check in report.checks if check.name == "anchors")
+    assert "OpenTimestamps: Bitcoin block" in anchors
+    assert "(header checked against the node)" in anchors
+    assert "external RFC 3161 token over the root" in anchors
 
 
-def test_documented_canonical_record_and_signature(
+def test_documented_proof_needs_its_external_root(
+    proof_file: bytes, trust_roots: list[x509.Certificate], headers: dict[int, bytes]
+) -> None:
+    with pytest.raises(ProofVerificationError) as raised:
+        verify_proof(
+            proof_file,
+            sha256=sha256_bytes(DOCUMENT),
+            trust_roots=trust_roots[:1],
+            headers=BlockHeaders(by_height=headers.get),
+        )
+    assert raised.value.code == "PROOF_CHAIN_INVALID"
+
+
+def test_documented_canonical_record_and_signatures(
     example: dict[str, Any], example_signer: Ed25519RecordSigner
 ) -> None:
-    canonical_blocks = [body for lang, body in _blocks(_example_section()) if lang == ""]
     canonical = canonical_json(example["record"])
-    assert canonical_blocks[0].encode("utf-8") == canonical
+    assert _blocks("")[0].encode("utf-8") == canonical
     assert f"({len(canonical)} bytes;" in _example_section()
-    # Ed25519 is deterministic, so the documented signature is reproducible.
-    assert (
-        base64.b64encode(example_signer.sign(canonical)).decode() == (example["signature"]["value"])
-    )
+    # Ed25519 is deterministic, so the documented signature and seal are reproducible.
+    signature = base64.b64encode(example_signer.sign(canonical)).decode()
+    assert signature == example["signature"]["value"]
     assert example["signature"]["key_id"] == example_signer.key_id == "47192693"
+    unsealed = {key: value for key, value in example.items() if key != "seal"}
+    seal = base64.b64encode(example_signer.sign(canonical_json(unsealed))).decode()
+    assert seal == example["seal"]["value"]
+
+
+def test_documented_merkle_steps_and_log_key(example: dict[str, Any]) -> None:
+    steps = next(block for block in _blocks("text") if block.startswith("SHA-256(digest"))
+    values = [line.rsplit("= ", 1)[1] for line in steps.splitlines()]
+    leaf = example["merkle"]["leaf"]
+    current = hashlib.sha256(bytes.fromhex(leaf["digest"] + leaf["nonce"])).digest()
+    assert values[0] == current.hex()
+    for step, value in zip(leaf["path"], values[1:], strict=True):
+        sibling = bytes.fromhex(step["sibling"])
+        pair = sibling + current if step["side"] == "left" else current + sibling
+        current = hashlib.sha256(pair).digest()
+        assert value == current.hex()
+    assert current.hex() == example["merkle"]["root"]
+    origin = example["log"]["tlog_proof"].split("\n\n", 1)[1].split("\n", 1)[0]
+    public_key = base64.b64decode(example["signature"]["public_key"])
+    assert verifier_key_text(origin, public_key) in _blocks("text")
+
+
+def test_documented_cli_run(
+    proof_file: bytes, example: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    console = _blocks("console")[0]
+    lines = console.splitlines()
+    end = next(i for i, line in enumerate(lines) if not line.endswith("\\"))
+    command = " ".join(line.rstrip("\\").strip() for line in lines[: end + 1])
+    expected = "\n".join(lines[end + 1 :]) + "\n"
+    args = shlex.split(command)
+    assert args[:3] == ["$", "notarium", "verify"]
+    (tmp_path / "contract.pdf").write_bytes(DOCUMENT)
+    (tmp_path / "proof.json").write_bytes(proof_file)
+    (tmp_path / "notary-ca.pem").write_text(example["rfc3161"]["chain"][-1])
+    (tmp_path / "external-tsa-root.pem").write_text(_blocks("pem")[0] + "\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, args[2:])
+    assert result.exit_code == 0, result.output
+    assert result.output == expected
