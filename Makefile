@@ -35,6 +35,8 @@ test: system-deps lint typecheck pytest
 
 bench: $(BIN)/notarium
 	$(BIN)/python bench/tsa_issuance.py
+	$(BIN)/python bench/merkle_build.py
+	$(BIN)/python bench/verify_proofs.py
 	$(BIN)/python bench/http_throughput.py
 
 clean:

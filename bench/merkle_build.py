@@ -5,10 +5,10 @@ Run with ``.venv/bin/python bench/merkle_build.py [--leaves 1000000] [--rounds 5
 ``build_batch`` hashes every leaf (``sha256(digest || nonce)``) and every interior
 node and keeps every level, which holds every leaf's path: ``Batch.proof(i)`` reads
 leaf ``i``'s path off the levels in O(log n). The time to turn all paths into Python
-objects at once (``Batch.proofs``) is printed too, outside the ratio. The baseline is a plain Python loop calling
-``hashlib.sha256(message).digest()`` exactly as many times as the tree needs hash
-operations (leaves plus interior nodes; promoted nodes are not hashed), over messages
-of the same sizes (48 bytes per leaf, 64 per interior node). Both run in this process
+objects at once (``Batch.proofs``) is printed too, outside the ratio. The baseline is
+a plain Python loop calling ``hashlib.sha256(message).digest()`` exactly as many times
+as the tree needs hash operations (leaves plus interior nodes; promoted nodes are not
+hashed), over messages of the same sizes (48 bytes per leaf, 64 per interior node). Both run in this process
 on one core, alternating, and the best round of each counts, so the ratio says how
 much the tree adds on top of the hashing it cannot avoid.
 

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from notarium.anchoring.bitcoin_proof import verify_op_return_anchor
 from notarium.anchoring.ots_files import inspect_detached, nodes_for, verify_detached
 from notarium.anchoring.rfc3161 import verify_external_token
-from notarium.errors import ProofVerificationError
+from notarium.errors import NotariumError, ProofVerificationError
 from notarium.merkle import MalformedLeafProofError, proof_from_json, root_from_proof
 from notarium.proofs.canonical import canonical_json
 from notarium.proofs.chain import validate_chain
@@ -33,6 +33,7 @@ from notarium.proofs.errors import MalformedProofError
 from notarium.proofs.rfc3161 import parse_timestamp_token, verify_token_signature
 from notarium.proofs.signing import verify_ed25519
 from notarium.proofs.verify import (
+    CheckStatus,
     VerificationReport,
     VerifiedRecord,
     load_bundle,
@@ -61,6 +62,15 @@ SECTION_KEYS = {
     "rfc3161": {"token", "chain"},
     "signature": {"algorithm", "key_name", "key_id", "public_key", "signed", "value"},
     "seal": {"algorithm", "value"},
+}
+BITCOIN_PROOF_KEYS = {
+    "txid",
+    "raw_tx",
+    "height",
+    "block_hash",
+    "header",
+    "tx_index",
+    "merkle_branch",
 }
 ANCHOR_KEYS = {
     "ots": {"kind", "ots"},
@@ -171,13 +181,18 @@ class _AnchorVerifier:
     trust_roots: Sequence[x509.Certificate]
     headers: BlockHeaders
 
-    def __call__(self, section: Any, verified: VerifiedRecord, bundle: Mapping[str, Any]) -> str:
+    def __call__(
+        self, section: Any, verified: VerifiedRecord, bundle: Mapping[str, Any]
+    ) -> tuple[CheckStatus, str]:
         root = _merkle_root(bundle.get("merkle"), verified)
         anchors = section
         if not isinstance(anchors, list) or not anchors:
             raise MalformedProofError("anchors must be a non-empty list once merkle is set")
         digest = bytes.fromhex(verified.record["sha256"])
         details = []
+        # Passed only if at least one anchor was checked to the end against something
+        # the verifier trusts; otherwise the evidence is well formed but pending.
+        independent = False
         for index, anchor in enumerate(anchors):
             where = f"anchors[{index}]"
             if not isinstance(anchor, dict) or anchor.get("kind") not in ANCHOR_KEYS:
@@ -185,31 +200,40 @@ class _AnchorVerifier:
             kind = anchor["kind"]
             _exact(anchor, ANCHOR_KEYS[kind], where)
             if kind == "ots":
-                details.append(self._ots(_b64(anchor["ots"], f"{where}.ots"), digest, root))
+                checked, detail = self._ots(_b64(anchor["ots"], f"{where}.ots"), digest, root)
             elif kind == "bitcoin":
-                details.append(self._bitcoin(anchor, root, where))
+                checked, detail = self._bitcoin(anchor, root, where)
             else:
-                token = _b64(anchor["token"], f"{where}.token")
-                subject = {"root": root, "record": digest}.get(anchor["subject"])
-                if subject is None:
-                    raise MalformedProofError(f"{where}.subject must be 'root' or 'record'")
-                gen_time = verify_external_token(token, subject, self.trust_roots)
-                _only_path_certificates(token, self.trust_roots, where)
-                details.append(
-                    f"external RFC 3161 token over the {anchor['subject']} at "
-                    f"{gen_time.isoformat()}"
-                )
-        return "; ".join(details)
+                checked, detail = True, self._external(anchor, root, digest, where)
+            independent = independent or checked
+            details.append(detail)
+        return ("passed" if independent else "pending"), "; ".join(details)
 
-    def _ots(self, data: bytes, digest: bytes, root: bytes) -> str:
+    def _external(self, anchor: Mapping[str, Any], root: bytes, digest: bytes, where: str) -> str:
+        token = _b64(anchor["token"], f"{where}.token")
+        subject = {"root": root, "record": digest}.get(anchor["subject"])
+        if subject is None:
+            raise MalformedProofError(f"{where}.subject must be 'root' or 'record'")
+        gen_time = verify_external_token(token, subject, self.trust_roots)
+        signer = _only_path_certificates(token, self.trust_roots, where)
+        return (
+            f"RFC 3161 token over the {anchor['subject']} at {gen_time.isoformat()} "
+            f"by {signer.subject.rfc4514_string()}"
+        )
+
+    def _ots(self, data: bytes, digest: bytes, root: bytes) -> tuple[bool, str]:
         summary = inspect_detached(data, file_digest=digest)
+        if summary.hash_op != "sha256":
+            raise AnchorVerificationError("the .ots proof must hash the file with SHA-256")
         if not _passes_through(data, root):
             raise AnchorVerificationError("the .ots proof does not pass through merkle.root")
         if not summary.bitcoin:
-            return f"OpenTimestamps pending at {', '.join(summary.pending)}"
+            return False, f"OpenTimestamps pending at {', '.join(summary.pending)}"
         if not self.headers.available:
             heights = ", ".join(str(a.height) for a in summary.bitcoin)
-            return f"OpenTimestamps Bitcoin attestation at height {heights} (no header to check)"
+            return False, (
+                f"OpenTimestamps Bitcoin attestation at height {heights} (no header to check)"
+            )
         verified = verify_detached(
             data,
             digest,
@@ -222,37 +246,42 @@ class _AnchorVerifier:
                 "a Bitcoin attestation of the .ots proof has no matching block header"
             )
         first = min(verified, key=lambda v: v.height)
-        return f"OpenTimestamps: Bitcoin block {first.height} ({first.block_time.isoformat()})"
+        return True, (
+            f"OpenTimestamps: Bitcoin block {first.height} ({first.block_time.isoformat()})"
+        )
 
-    def _bitcoin(self, anchor: Mapping[str, Any], root: bytes, where: str) -> str:
+    def _bitcoin(self, anchor: Mapping[str, Any], root: bytes, where: str) -> tuple[bool, str]:
         prefix = anchor["prefix"]
         if not isinstance(prefix, str) or not _LOWER_HEX.fullmatch(prefix):
             raise MalformedProofError(f"{where}.prefix must be lowercase hex")
-        proof = anchor["proof"]
-        if not isinstance(proof, dict):
-            raise MalformedProofError(f"{where}.proof must be an object")
-        claimed = _hex(proof.get("header"), 80, f"{where}.proof.header")
-        header = claimed
+        proof = _exact(anchor["proof"], BITCOIN_PROOF_KEYS, f"{where}.proof")
+        claimed = _hex(proof["header"], 80, f"{where}.proof.header")
+        height = proof["height"]
+        checked = False
         source = "header in the proof, not independently checked"
         if self.headers.by_height is not None:
-            height = proof.get("height")
             trusted = self.headers.by_height(height) if isinstance(height, int) else None
             if trusted is None or trusted != claimed:
                 raise AnchorVerificationError(
                     f"{where}: the block header in the proof is not the node's block at "
                     f"height {height}"
                 )
-            header, source = trusted, "header checked against the node"
-        block_time = verify_op_return_anchor(proof, root, bytes.fromhex(prefix), header)
-        return (
-            f"Bitcoin OP_RETURN in block {proof.get('height')} at "
-            f"{block_time.isoformat()} ({source})"
+            checked, source = True, "header checked against the node"
+        elif self.headers.given:
+            if claimed not in self.headers.given:
+                raise AnchorVerificationError(
+                    f"{where}: the block header in the proof is none of the headers given"
+                )
+            checked, source = True, "header matches one given"
+        block_time = verify_op_return_anchor(proof, root, bytes.fromhex(prefix), claimed)
+        return checked, (
+            f"Bitcoin OP_RETURN in block {height} at {block_time.isoformat()} ({source})"
         )
 
 
 def _only_path_certificates(
     token_der: bytes, trust_roots: Sequence[x509.Certificate], where: str
-) -> None:
+) -> x509.Certificate:
     """A token's certificate set is not covered by its signature, so a certificate the
     chain does not use could be altered unnoticed; such extras are refused."""
     token = parse_timestamp_token(token_der)
@@ -265,6 +294,7 @@ def _only_path_certificates(
                 f"{where}: the token carries a certificate its chain does not use "
                 f"({cert.subject.rfc4514_string()})"
             )
+    return signer
 
 
 def _chain_is_all_used(bundle: Mapping[str, Any], trust_roots: Sequence[x509.Certificate]) -> None:
@@ -318,9 +348,9 @@ def _verify_log(section: Any, verified: VerifiedRecord, bundle: Mapping[str, Any
     if not isinstance(text, str):
         raise MalformedProofError("log.tlog_proof must be a string")
     parsed = parse_tlog_proof(text)
-    # The log's key is the service key under the log's name; the origin comes from the
-    # checkpoint, whose signature binds it.
-    origin = parsed.checkpoint.split("\n", 1)[0]
+    # The log is the service's: its origin is the record key's name plus "/log", and its
+    # checkpoints are signed by the same key under that name.
+    origin = f"{bundle['signature']['key_name']}/log"
     public_key = base64.b64decode(bundle["signature"]["public_key"])
     checkpoint = verify_tlog_proof(
         text, verified.record_canonical, verifier_key_text(origin, public_key), origin
@@ -340,6 +370,12 @@ def verify_proof(
     check that failed."""
     try:
         return _verify_proof(data, sha256, trust_roots, service_public_keys, headers)
+    except ProofVerificationError:
+        raise
+    except NotariumError as exc:
+        # Input-shaped errors from the parsers (a float where an integer belongs, a key
+        # name no note can carry) are proof defects here.
+        raise MalformedProofError(f"malformed proof: {exc.message}") from exc
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         # Hostile input must end in a verdict, never a crash; the specific checks above
         # name what they catch, and this names whatever slipped past them.

@@ -160,7 +160,7 @@ def test_records_reach_confirmed_and_every_proof_verifies(world: World) -> None:
         details = {check.name: check.detail for check in report.checks}
         assert "OpenTimestamps: Bitcoin block" in details["anchors"]
         assert "Bitcoin OP_RETURN in block" in details["anchors"]
-        assert "external RFC 3161 token" in details["anchors"]
+        assert "RFC 3161 token over the root" in details["anchors"]
 
     confirmed = world.client.get("/api/v1/timestamps?status=confirmed", headers=auth).json()
     assert confirmed["total_count"] == 3
@@ -262,5 +262,5 @@ def test_external_tsa_per_record(settings: Settings, tmp_path: Path) -> None:
                 headers=world.headers(),
             )
             details = {check.name: check.detail for check in report.checks}
-            assert details["anchors"].count("external RFC 3161 token over the record") == 1
+            assert details["anchors"].count("RFC 3161 token over the record") == 1
         assert len(world.tsa.queries) == 2  # one token per record, none for the root

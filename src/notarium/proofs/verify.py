@@ -46,7 +46,7 @@ from notarium.proofs.rfc3161 import (
 )
 from notarium.proofs.signing import signed_note_key_id, verify_ed25519
 
-CheckStatus = Literal["passed", "absent", "skipped"]
+CheckStatus = Literal["passed", "pending", "absent", "skipped"]
 
 RECORD_FIELDS = (
     "id",
@@ -92,7 +92,7 @@ class SectionVerifier(Protocol):
 
     def __call__(
         self, section: Any, verified: VerifiedRecord, bundle: Mapping[str, Any]
-    ) -> str: ...
+    ) -> str | tuple[CheckStatus, str]: ...
 
 
 @dataclass(frozen=True)
@@ -383,8 +383,13 @@ def verify_bundle(
                 Check(name, "skipped", "present but not checked: no verifier for this section")
             )
             continue
-        checks.append(Check(name, "passed", section_verifier(value, verified, bundle)))
-        passed.add(name)
+        result = section_verifier(value, verified, bundle)
+        # A verifier may report "pending": well-formed evidence that cannot be checked
+        # to the end yet (an attestation still waiting, or no header to check it with).
+        status, detail = result if isinstance(result, tuple) else ("passed", result)
+        checks.append(Check(name, status, detail))
+        if status == "passed":
+            passed.add(name)
 
     return VerificationReport(
         ok=True,
