@@ -8,9 +8,9 @@ leaf ``i``'s path off the levels in O(log n). The time to turn all paths into Py
 objects at once (``Batch.proofs``) is printed too, outside the ratio. The baseline is
 a plain Python loop calling ``hashlib.sha256(message).digest()`` exactly as many times
 as the tree needs hash operations (leaves plus interior nodes; promoted nodes are not
-hashed), over messages of the same sizes (48 bytes per leaf, 64 per interior node). Both run in this process
-on one core, alternating, and the best round of each counts, so the ratio says how
-much the tree adds on top of the hashing it cannot avoid.
+hashed), over messages of the same sizes (48 bytes per leaf, 64 per interior node).
+Both run in this process on one core, alternating, and the best round of each counts,
+so the ratio says how much the tree adds on top of the hashing it cannot avoid.
 
 **Target:** baseline time ÷ build time **≥ 0.50**.
 """
