@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 # Importing tsp also registers TSTInfo and signing-certificate-v2 with the cms parser.
-from asn1crypto import cms, tsp
+from asn1crypto import cms, core, parser, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -243,7 +243,9 @@ def verify_token_signature(
         signer_info = signer_infos[0]
         signer = _find_signer(signer_info["sid"], [*token.certificates, *extra_certificates])
         attrs = signer_info["signed_attrs"]
-        if attrs.native is None:
+        # An absent field is a Void; converting the whole set to native values to find
+        # out would decode every attribute for nothing.
+        if isinstance(attrs, core.Void) or len(attrs) == 0:
             raise TokenSignatureError("time-stamp token SignerInfo has no signed attributes")
         digest_name = _hash_name(signer_info["digest_algorithm"], "time-stamp token SignerInfo")
 
@@ -261,9 +263,10 @@ def verify_token_signature(
         _check_signing_certificate_v2(attrs, signer)
 
         # RFC 5652 §5.4: the signature covers the attributes encoded as a SET OF
-        # (tag 0x31), not with the [0] IMPLICIT tag they carry inside SignerInfo.
-        encoded = attrs.dump()
-        signed_bytes = b"\x31" + encoded[1:]
+        # (tag 0x31), not with the [0] IMPLICIT tag they carry inside SignerInfo. The
+        # contents are taken exactly as received: re-encoding parsed values would be
+        # slow and would check a signature over bytes the signer never saw.
+        signed_bytes = parser.emit(0, 1, 17, attrs.contents)
         _check_signature(
             signer,
             signer_info["signature_algorithm"],
