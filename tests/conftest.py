@@ -11,12 +11,18 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 
 from backends import REDIS_URL, postgres_available, postgres_schema, redis_available
 from notarium.config import Settings
 from notarium.http.app import create_app
 from notarium.runtime import Runtime, build_runtime
 from notarium.store import migrate
+
+# Property tests judge correctness, not speed: a loaded 2-core CI machine must not turn a
+# slow example into a failure.
+hypothesis_settings.register_profile("notarium", deadline=None)
+hypothesis_settings.load_profile("notarium")
 
 _PG = postgres_available()
 _REDIS = redis_available()
