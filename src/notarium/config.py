@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     external_tsa_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     external_tsa_trust: Path | None = None
     external_tsa_mode: Literal["batch", "record"] = "batch"
+    # Test-mode records: anchored to these calendars if any, else to the built-in
+    # simulated anchor (unless it is switched off, when they stay pending).
+    test_ots_calendars: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    test_simulated_anchor: bool = True
     anchor_retry_limit: int = 12
     anchor_retry_base: float = 5.0
     anchor_retry_max: float = 3600.0
@@ -63,7 +67,13 @@ class Settings(BaseSettings):
     idempotency_lease_seconds: int = 60
     sqlite_synchronous: str = "FULL"
 
-    @field_validator("egress_allowlist", "ots_calendars", "external_tsa_urls", mode="before")
+    @field_validator(
+        "egress_allowlist",
+        "ots_calendars",
+        "external_tsa_urls",
+        "test_ots_calendars",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

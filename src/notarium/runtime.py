@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from notarium.accounts.service import AccountService
-from notarium.anchoring.factory import anchor_policy, build_anchors
+from notarium.anchoring.factory import anchor_policy, build_anchors, build_test_anchors
 from notarium.anchoring.service import AnchoringService
 from notarium.clock import Clock, SystemClock
 from notarium.config import Settings
@@ -76,6 +76,10 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         proofs=ProofService(records, keystore.tsa_chain_pem(), record_signer, translog),
         translog=translog,
         anchoring=AnchoringService(
-            sessions, clock, build_anchors(settings), anchor_policy(settings)
+            sessions,
+            clock,
+            build_anchors(settings),
+            anchor_policy(settings),
+            test_anchors=build_test_anchors(settings),
         ),
     )

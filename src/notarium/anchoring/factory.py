@@ -44,6 +44,17 @@ def build_anchors(settings: Settings) -> list[Anchor]:
     return anchors
 
 
+def build_test_anchors(settings: Settings) -> list[Anchor]:
+    """Anchors for test-mode records: the simulated one by default, or the calendars
+    named in NOTARIUM_TEST_OTS_CALENDARS."""
+    from notarium.anchoring.fakes import SimulatedAnchor
+    from notarium.anchoring.ots import OtsCalendarAnchor
+
+    if settings.test_ots_calendars:
+        return [OtsCalendarAnchor(url) for url in settings.test_ots_calendars]
+    return [SimulatedAnchor()] if settings.test_simulated_anchor else []
+
+
 def external_tsa_roots(settings: Settings) -> list[x509.Certificate]:
     path = settings.external_tsa_trust
     if path is None:

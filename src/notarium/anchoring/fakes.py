@@ -56,3 +56,19 @@ class FakeAnchor:
             bitcoin_txid=("ab" * 32) if done else None,
             bitcoin_height=self.height if done else None,
         )
+
+
+class SimulatedAnchor:
+    """The default anchor for test-mode records: completes on its first poll without any
+    outside party, so test integrations see the whole lifecycle (created → anchoring →
+    confirmed, with the webhooks of each step) without a calendar or a wallet. It claims
+    no Bitcoin block, and its state is not evidence: proofs carry no trace of it."""
+
+    name = "simulated:test"
+    kind = "simulated"
+
+    def submit(self, root: bytes) -> AnchorState:
+        return AnchorState(payload=b"simulated:" + root, complete=False)
+
+    def upgrade(self, root: bytes, state: AnchorState) -> AnchorState:
+        return AnchorState(payload=state.payload, complete=True)

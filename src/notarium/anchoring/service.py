@@ -47,10 +47,18 @@ class AnchoringService:
         clock: Clock,
         anchors: Sequence[Anchor],
         policy: AnchorPolicy,
+        *,
+        test_anchors: Sequence[Anchor] | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
-        self.anchors = {anchor.name: anchor for anchor in anchors}
+        # Test-mode records run the same pipeline against their own anchors, so they never
+        # touch the live calendars or the node's wallet unless the operator says so.
+        self.by_mode: dict[str, tuple[Anchor, ...]] = {
+            "live": tuple(anchors),
+            "test": tuple(anchors if test_anchors is None else test_anchors),
+        }
+        self.anchors = {a.name: a for mode in MODES for a in self.by_mode[mode]}
         self.policy = policy
 
     # -- batching ------------------------------------------------------------------
@@ -67,6 +75,8 @@ class AnchoringService:
             if not claim_schedule(session, "batcher", now, interval, force=force):
                 return []
             for mode in MODES:
+                if not self.by_mode[mode]:
+                    continue
                 batch_id = self._batch_mode(session, mode, now)
                 if batch_id is not None:
                     made.append(batch_id)
@@ -107,7 +117,7 @@ class AnchoringService:
                 for (record_id, _), proof in zip(rows, tree.proofs, strict=True)
             ],
         )
-        for anchor in self.anchors.values():
+        for anchor in self.by_mode[mode]:
             subjects: list[tuple[str, bytes | None]]
             if anchor.kind in self.policy.per_record_kinds:
                 subjects = [

@@ -108,7 +108,9 @@ class ProofService:
                         "token": _b64(anchor.payload),
                     }
                 )
-        return merkle, anchors
+        # Without a checkable anchor (a test-mode record's simulated one, say) the batch
+        # path proves nothing on its own, so the bundle leaves both out.
+        return (merkle, anchors) if anchors else (None, [])
 
 
 def inspect_detached_root(payload: bytes, leaf: LeafProof) -> Any:
