@@ -1,0 +1,12 @@
+"""Outgoing webhooks: signatures (also for receivers, through :func:`verify`) and the
+single delivery attempt the worker schedules."""
+
+from notarium.webhooks.signing import (
+    BODY_SIGNATURE_HEADER,
+    WebhookVerificationError,
+    new_secret,
+    sign,
+    verify,
+)
+
+__all__ = ["BODY_SIGNATURE_HEADER", "WebhookVerificationError", "new_secret", "sign", "verify"]
