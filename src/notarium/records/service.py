@@ -177,6 +177,15 @@ class RecordService:
                 raise RecordNotFound()
             return view_of(row)
 
+    def get_by_public_id(self, owner: Owner, certificate_id: str) -> RecordView:
+        with self.read_sessions() as session:
+            row = RecordRepository(session).owned_by_certificate_id(
+                owner.account_id, owner.mode, certificate_id
+            )
+            if row is None:
+                raise RecordNotFound()
+            return view_of(row)
+
     def token(self, owner: Owner, record_id: str) -> tuple[RecordView, bytes]:
         with self.read_sessions() as session:
             row = RecordRepository(session).owned(owner.account_id, owner.mode, record_id)

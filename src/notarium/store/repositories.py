@@ -85,6 +85,17 @@ class RecordRepository:
             )
         )
 
+    def owned_by_certificate_id(
+        self, account_id: str, mode: str, certificate_id: str
+    ) -> Record | None:
+        return self.session.scalar(
+            select(Record).where(
+                Record.certificate_id == certificate_id,
+                Record.account_id == account_id,
+                Record.mode == mode,
+            )
+        )
+
     def owned_by_hash(self, account_id: str, mode: str, sha256: str) -> Record | None:
         return self.session.scalar(
             select(Record).where(
