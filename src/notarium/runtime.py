@@ -19,6 +19,7 @@ from notarium.records.service import RecordService
 from notarium.store.db import SessionFactory, make_engine, make_session_factory
 from notarium.translog.service import TransparencyLog
 from notarium.tsa.authority import TimeStampAuthority
+from notarium.webhooks.store import OutboxSink
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         clock=clock,
     )
     record_signer = Ed25519RecordSigner(keystore.ed25519_private_key(), settings.effective_key_name)
-    records = RecordService(sessions, tsa, clock, read_sessions=read_sessions)
+    outbox = OutboxSink(clock)
+    records = RecordService(sessions, tsa, clock, read_sessions=read_sessions, events=outbox)
     translog = TransparencyLog(
         sessions,
         read_sessions,
@@ -81,5 +83,6 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
             build_anchors(settings),
             anchor_policy(settings),
             test_anchors=build_test_anchors(settings),
+            events=outbox,
         ),
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from notarium.anchoring.policy import AnchorOutcome, AnchorPolicy, batch_verdict
 from notarium.anchoring.ports import Anchor, AnchorState
 from notarium.clock import Clock
+from notarium.events import ANCHORING, STATUS_EVENTS, EventSink, NullSink
 from notarium.merkle import build_batch, proof_to_json
 from notarium.store.db import SessionFactory
 from notarium.store.models import Batch, BatchAnchor, Record
@@ -49,9 +50,11 @@ class AnchoringService:
         policy: AnchorPolicy,
         *,
         test_anchors: Sequence[Anchor] | None = None,
+        events: EventSink | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.events: EventSink = events or NullSink()
         # Test-mode records run the same pipeline against their own anchors, so they never
         # touch the live calendars or the node's wallet unless the operator says so.
         self.by_mode: dict[str, tuple[Anchor, ...]] = {
@@ -117,6 +120,7 @@ class AnchoringService:
                 for (record_id, _), proof in zip(rows, tree.proofs, strict=True)
             ],
         )
+        self.events.emit(session, ANCHORING, [record_id for record_id, _ in rows])
         for anchor in self.by_mode[mode]:
             subjects: list[tuple[str, bytes | None]]
             if anchor.kind in self.policy.per_record_kinds:
@@ -255,6 +259,8 @@ class AnchoringService:
                 "blockchain_tx": batch.bitcoin_txid,
             }
         session.execute(update(Record).where(Record.batch_id == batch_id).values(**values))
+        record_ids = session.scalars(select(Record.id).where(Record.batch_id == batch_id)).all()
+        self.events.emit(session, STATUS_EVENTS[verdict], list(record_ids))
         log.info("batch %s %s", batch_id, verdict)
 
     # -- reading -------------------------------------------------------------------

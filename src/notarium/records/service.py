@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from notarium.accounts.plans import Plan
 from notarium.clock import Clock
 from notarium.errors import QuotaExceededError
+from notarium.events import CREATED, EventSink, NullSink
 from notarium.records.errors import DuplicateRecord, RecordNotFound
 from notarium.records.identifiers import new_certificate_id
 from notarium.records.ports import TokenIssuer
@@ -88,11 +89,13 @@ class RecordService:
         clock: Clock,
         *,
         read_sessions: SessionFactory | None = None,
+        events: EventSink | None = None,
     ) -> None:
         self.sessions = sessions
         self.read_sessions = read_sessions or sessions
         self.issuer = issuer
         self.clock = clock
+        self.events: EventSink = events or NullSink()
 
     def create(self, owner: Owner, plan: Plan, new: NewRecord) -> RecordView:
         # The unique constraints decide duplicates, so the common path costs three
@@ -168,6 +171,7 @@ class RecordService:
                     "timestamps this month is used up.",
                     code="MONTHLY_LIMIT_REACHED",
                 )
+            self.events.emit(session, CREATED, [view.id])
             return view
 
     def get(self, owner: Owner, record_id: str) -> RecordView:

@@ -8,6 +8,14 @@ from typing import Any, Literal
 
 Status = Literal["pending", "anchoring", "confirmed", "failed"]
 STATUSES: tuple[Status, ...] = ("pending", "anchoring", "confirmed", "failed")
+# The certificate API's and webhooks' name for each status: a pending record has been
+# created and time-stamped but not yet batched.
+PUBLIC_STATUS: dict[str, str] = {
+    "pending": "created",
+    "anchoring": "anchoring",
+    "confirmed": "confirmed",
+    "failed": "failed",
+}
 
 
 @dataclass(frozen=True)

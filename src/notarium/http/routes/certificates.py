@@ -41,7 +41,7 @@ from notarium.proofs.canonical import canonical_json
 from notarium.ratelimit.limiter import Bucket
 from notarium.records.errors import RecordNotFound
 from notarium.records.metadata import check_metadata
-from notarium.records.values import NewRecord, PublicRecord, RecordView
+from notarium.records.values import PUBLIC_STATUS, NewRecord, PublicRecord, RecordView
 from notarium.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["certificates"])
@@ -51,12 +51,7 @@ CREATE = Bucket("v1-create", 30)
 VERIFY = Bucket("v1-verify-ip", 30)
 GENERAL = Bucket("v1-general", 120)
 
-STATUS = {
-    "pending": "created",
-    "anchoring": "anchoring",
-    "confirmed": "confirmed",
-    "failed": "failed",
-}
+STATUS = PUBLIC_STATUS
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 

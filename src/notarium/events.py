@@ -1,0 +1,29 @@
+"""Record lifecycle events, written into the caller's transaction so that an event is
+never lost between a record's change and its delivery (the outbox pattern)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+CREATED = "certificate.created"
+ANCHORING = "certificate.anchoring"
+CONFIRMED = "certificate.confirmed"
+FAILED = "certificate.failed"
+EVENT_TYPES = (CREATED, ANCHORING, CONFIRMED, FAILED)
+
+STATUS_EVENTS = {"anchoring": ANCHORING, "confirmed": CONFIRMED, "failed": FAILED}
+
+
+class EventSink(Protocol):
+    def emit(self, session: Session, event_type: str, record_ids: Sequence[str]) -> None:
+        """Record that ``event_type`` happened to these records, in ``session``'s
+        transaction."""
+        ...
+
+
+class NullSink:
+    def emit(self, session: Session, event_type: str, record_ids: Sequence[str]) -> None:
+        return None
