@@ -195,6 +195,8 @@ class EgressPolicy:
             raise EgressRefused(f"{shown} has a host that is not valid ASCII") from exc
         if not host:
             raise EgressRefused(f"{shown} has no host")
+        if parsed.port == 0:
+            raise EgressRefused(f"{shown} names port 0, which cannot be connected to")
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
 
         try:
@@ -203,6 +205,9 @@ class EgressPolicy:
             literal = None
         if literal is not None:
             addresses = [normalise(literal)]
+        elif not set(host) <= _HOST_CHARACTERS:
+            # Not a name DNS could hold; no reason to hand it to a resolver.
+            raise EgressRefused(f"{shown} has a host that is not a valid host name")
         else:
             try:
                 resolved = self.resolver(host, port)

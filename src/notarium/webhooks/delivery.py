@@ -71,6 +71,8 @@ def next_attempt_delay(
 def classify(status: int | None, error: str | None) -> Outcome:
     """What an attempt's result means.
 
+    ``error`` does not change the outcome: every attempt without a status retries.
+
     * 2xx: delivered.
     * 410 Gone: the receiver says the endpoint no longer exists; disable it.
     * Anything else retries: no answer at all (refused or failed connection, timeout),
@@ -163,6 +165,8 @@ def deliver(
             )
     except EgressRefused as exc:
         error = f"refused: {exc.message}"
+    except httpx.InvalidURL as exc:
+        error = f"refused: {url[:200]!r} is not a valid URL: {exc}"
     except EgressLookupError as exc:
         error = f"dns: {exc.message}"
     except httpx.TimeoutException as exc:

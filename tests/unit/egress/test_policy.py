@@ -112,7 +112,18 @@ def test_https_only_refuses_http() -> None:
     assert policy.check_url("https://8.8.8.8/", https_only=True) == [ip("8.8.8.8")]
 
 
-@pytest.mark.parametrize("url", ["not a url", "http://", "http://[::1/", 42])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "http://",
+        "http://[::1/",
+        42,
+        "http://exa mple.com/",
+        "http://a%00b/",
+        "http://8.8.8.8:0/",
+    ],
+)
 def test_unparseable_urls_are_refused(url: object) -> None:
     with pytest.raises(EgressRefused):
         EgressPolicy([], resolver=no_dns).check_url(url)  # type: ignore[arg-type]

@@ -252,6 +252,13 @@ def test_refused_destination_is_a_result_not_an_exception(receiver: Receiver) ->
     assert receiver.requests == []
 
 
+@pytest.mark.parametrize("url", ["http://[::1", "ftp://127.0.0.1/", "hooks.example/in"])
+def test_unusable_urls_are_results_not_exceptions(url: str) -> None:
+    result = deliver(LOOPBACK, url, {}, BODY, timeout=5)
+    assert result.status is None
+    assert result.error is not None and result.error.startswith("refused: ")
+
+
 def test_deliver_reuses_a_guarded_client(receiver: Receiver) -> None:
     with guarded_client(LOOPBACK, timeout=5, follow_redirects=False) as client:
         for _ in range(3):
