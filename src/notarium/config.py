@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     # simulated anchor (unless it is switched off, when they stay pending).
     test_ots_calendars: Annotated[list[str], NoDecode] = Field(default_factory=list)
     test_simulated_anchor: bool = True
+
+    webhook_timeout: float = 15.0
+    webhook_disable_after: int = 50
+    # Live-mode webhook URLs must be https; operators testing against local receivers
+    # switch this off together with NOTARIUM_EGRESS_ALLOWLIST.
+    webhook_https_only: bool = True
+    smtp_url: str | None = None
     anchor_retry_limit: int = 12
     anchor_retry_base: float = 5.0
     anchor_retry_max: float = 3600.0

@@ -11,14 +11,18 @@ from notarium.anchoring.factory import anchor_policy, build_anchors, build_test_
 from notarium.anchoring.service import AnchoringService
 from notarium.clock import Clock, SystemClock
 from notarium.config import Settings
+from notarium.egress.policy import EgressPolicy
 from notarium.idempotency.service import IdempotencyService
 from notarium.pki.keystore import KeyStore
+from notarium.pki.secretbox import SecretBox
 from notarium.proofs.service import ProofService
 from notarium.proofs.signing import Ed25519RecordSigner
 from notarium.records.service import RecordService
 from notarium.store.db import SessionFactory, make_engine, make_session_factory
 from notarium.translog.service import TransparencyLog
 from notarium.tsa.authority import TimeStampAuthority
+from notarium.webhooks.delivery import HttpxWebhookSender
+from notarium.webhooks.service import WebhookPolicy, WebhookService
 from notarium.webhooks.store import OutboxSink
 
 
@@ -37,8 +41,10 @@ class Runtime:
     proofs: ProofService
     anchoring: AnchoringService
     translog: TransparencyLog
+    webhooks: WebhookService
 
     def close(self) -> None:
+        self.webhooks.close()
         self.engine.dispose()
 
 
@@ -64,6 +70,19 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         clock,
         Ed25519RecordSigner(keystore.ed25519_private_key(), settings.log_origin),
     )
+    webhooks = WebhookService(
+        sessions,
+        clock,
+        SecretBox(settings.keys_dir),
+        HttpxWebhookSender(
+            EgressPolicy(settings.egress_allowlist), timeout=settings.webhook_timeout
+        ),
+        WebhookPolicy(
+            timeout=settings.webhook_timeout,
+            disable_after=settings.webhook_disable_after,
+            https_only_live=settings.webhook_https_only,
+        ),
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -77,6 +96,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         idempotency=IdempotencyService(sessions, clock, settings.idempotency_lease_seconds),
         proofs=ProofService(records, keystore.tsa_chain_pem(), record_signer, translog),
         translog=translog,
+        webhooks=webhooks,
         anchoring=AnchoringService(
             sessions,
             clock,

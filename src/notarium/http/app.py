@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from notarium import __version__
 from notarium.http.errors import install_error_handlers
 from notarium.http.middleware import RequestContextMiddleware
-from notarium.http.routes import admin, certificates, log, public, timestamps, tsa
+from notarium.http.routes import admin, certificates, log, public, timestamps, tsa, webhooks
 from notarium.ratelimit.limiter import DisabledRateLimiter, RateLimiter
 from notarium.runtime import Runtime
 from notarium.workers.jobs import worker_loop
@@ -82,6 +82,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(log.router)
     app.include_router(certificates.router)
+    app.include_router(webhooks.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -140,6 +140,11 @@ class WebhookService:
         self.policy = policy
         self.notify = notify
 
+    def close(self) -> None:
+        close = getattr(self.sender, "close", None)
+        if callable(close):
+            close()
+
     # -- endpoints -------------------------------------------------------------------
 
     def create(

@@ -11,6 +11,7 @@ def background_jobs(runtime: Runtime) -> list[Job]:
         Job("translog", runtime.translog.integrate),
         Job("batcher", lambda: len(runtime.anchoring.run_batcher())),
         Job("anchors", runtime.anchoring.progress_anchors),
+        Job("webhooks", runtime.webhooks.deliver_due),
     ]
 
 
