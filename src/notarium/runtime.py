@@ -13,6 +13,7 @@ from notarium.clock import Clock, SystemClock
 from notarium.config import Settings
 from notarium.egress.policy import EgressPolicy
 from notarium.idempotency.service import IdempotencyService
+from notarium.mail.smtp import SmtpMailer
 from notarium.pki.keystore import KeyStore
 from notarium.pki.secretbox import SecretBox
 from notarium.proofs.service import ProofService
@@ -82,6 +83,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
             disable_after=settings.webhook_disable_after,
             https_only_live=settings.webhook_https_only,
         ),
+        notify=SmtpMailer(settings.smtp_url).send if settings.smtp_url else None,
     )
     return Runtime(
         settings=settings,

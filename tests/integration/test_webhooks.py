@@ -324,3 +324,39 @@ def test_the_documents_flask_receiver_accepts_real_deliveries(
         assert _deliveries(runtime)[1].last_status == 401
     finally:
         server.shutdown()
+
+
+def test_auto_disable_mails_the_owner(local: tuple[Runtime, TestClient, Tenant]) -> None:
+    from fakes.smtp import smtp_server
+    from notarium.mail.smtp import SmtpMailer
+
+    runtime, client, _ = local
+    account, issued = runtime.accounts.create_account("mailed", "pro", email="owner@example.test")
+    tenant = Tenant(account.id, issued.secret)
+    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=1))
+    with smtp_server() as (collector, port), Receiver(respond=lambda: (503, {})) as receiver:
+        service = WebhookService(
+            runtime.sessions,
+            clock,
+            SecretBox(runtime.settings.keys_dir),
+            HttpxWebhookSender(EgressPolicy(["127.0.0.1"]), timeout=1.0),
+            WebhookPolicy(timeout=1.0, disable_after=2, https_only_live=False),
+            notify=SmtpMailer(f"smtp://127.0.0.1:{port}?from=notary@example.test").send,
+        )
+        hook = register(client, tenant, receiver.url, ["certificate.created"])
+        certify(client, tenant, b"one")
+        certify(client, tenant, b"two")
+        assert service.deliver_due() == 2
+        endpoint = client.get(f"/v1/webhooks/{hook['id']}", headers=tenant.auth).json()
+        assert endpoint["active"] is False
+        assert "2 consecutive failed attempts" in endpoint["disabledReason"]
+        (mail,) = collector.received
+        assert mail.rcpt_tos == ["owner@example.test"]
+        assert hook["id"] in mail.message.get_content()
+        # Switching it back on resumes the undelivered events.
+        receiver.respond = lambda: (200, {})
+        client.patch(f"/v1/webhooks/{hook['id']}", headers=tenant.auth, json={"active": True})
+        clock.advance(timedelta(seconds=6))
+        assert service.deliver_due() == 2
+        assert {d.state for d in _deliveries(runtime)} == {"delivered"}
+        service.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class AccountView:
     name: str
     plan: str
     created_at: datetime
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,18 @@ class KeyNotFound(NotFoundError):
 
 
 def _account_view(row: Account) -> AccountView:
-    return AccountView(id=row.id, name=row.name, plan=row.plan, created_at=row.created_at)
+    return AccountView(
+        id=row.id, name=row.name, plan=row.plan, created_at=row.created_at, email=row.email
+    )
+
+
+def check_email(email: str | None) -> str | None:
+    """Where notices about the account go; a plain shape check, no delivery test."""
+    if email is None or email == "":
+        return None
+    if len(email) > 320 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise ValidationError(f"{email!r} is not an e-mail address", code="INVALID_EMAIL")
+    return email
 
 
 def _key_view(row: ApiKey) -> KeyView:
@@ -91,9 +104,15 @@ class AccountService:
         self.clock = clock
 
     def create_account(
-        self, name: str, plan: str, *, scopes: Sequence[str] = DEFAULT_SCOPES
+        self,
+        name: str,
+        plan: str,
+        *,
+        scopes: Sequence[str] = DEFAULT_SCOPES,
+        email: str | None = None,
     ) -> tuple[AccountView, IssuedKey]:
         plan_named(plan)
+        email = check_email(email)
         name = name.strip()
         if not name:
             raise ValidationError("account name must not be empty", code="INVALID_ACCOUNT")
@@ -104,7 +123,11 @@ class AccountService:
                 if accounts.by_name(name) is not None:
                     raise ConflictError(f"account {name!r} exists", code="ACCOUNT_EXISTS")
                 row = Account(
-                    id=str(uuid.uuid4()), name=name, plan=plan, created_at=self.clock.now()
+                    id=str(uuid.uuid4()),
+                    name=name,
+                    plan=plan,
+                    email=email,
+                    created_at=self.clock.now(),
                 )
                 accounts.add(row)
                 session.flush()
@@ -120,6 +143,13 @@ class AccountService:
     def list_accounts(self) -> list[AccountView]:
         with self.sessions() as session:
             return [_account_view(a) for a in AccountRepository(session).all()]
+
+    def set_email(self, name_or_id: str, email: str | None) -> AccountView:
+        checked = check_email(email)
+        with self.sessions.begin() as session:
+            row = self._find(session, name_or_id)
+            row.email = checked
+            return _account_view(row)
 
     def set_plan(self, name_or_id: str, plan: str) -> AccountView:
         plan_named(plan)

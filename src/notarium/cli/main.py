@@ -143,11 +143,12 @@ def accounts() -> None:
 @click.option(
     "--plan", type=click.Choice(["free", "pro", "business"]), default="pro", show_default=True
 )
+@click.option("--email", help="Where notices about the account (a webhook switched off) go.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def accounts_create(name: str, plan: str, as_json: bool) -> None:
+def accounts_create(name: str, plan: str, email: str | None, as_json: bool) -> None:
     """Create an account and its first live API key (shown once)."""
     try:
-        account, issued = _accounts(_settings()).create_account(name, plan)
+        account, issued = _accounts(_settings()).create_account(name, plan, email=email)
     except NotariumError as error:
         _fail(error)
         return
@@ -169,6 +170,19 @@ def accounts_list(as_json: bool) -> None:
         return
     for v in views:
         click.echo(f"{v.id}  {v.plan:<9} {v.name}")
+
+
+@accounts.command("set-email")
+@click.argument("account")
+@click.argument("email")
+def accounts_set_email(account: str, email: str) -> None:
+    """Set (or, with "", clear) where notices about the account go."""
+    try:
+        view = _accounts(_settings()).set_email(account, email)
+    except NotariumError as error:
+        _fail(error)
+        return
+    click.echo(f"{view.name}: notices go to {view.email or 'nobody'}")
 
 
 @accounts.command("set-plan")
