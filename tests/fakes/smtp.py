@@ -25,9 +25,7 @@ class Mail:
 class Inbox:
     received: list[Mail] = field(default_factory=list)
 
-    async def handle_DATA(
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = (envelope.original_content or b"").replace(b"\r\n", b"\n")
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
