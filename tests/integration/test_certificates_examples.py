@@ -137,3 +137,30 @@ print(json.dumps(create_certificate(sys.argv[1])))
     assert result.returncode == 0, result.stderr
     created = json.loads(result.stdout)
     assert created["fileName"] == "report.pdf" and created["fileSize"] == document.stat().st_size
+
+
+def test_webhook_curl_example(server: Server) -> None:
+    command = f"""curl -s -X POST {server.url}/v1/webhooks \\
+-H "Authorization: Bearer {server.api_key}" \\
+-H "Content-Type: application/json" \\
+-d '{{
+"url": "https://yourapp.com/webhooks/provelio",
+"events": ["certificate.confirmed", "certificate.failed"],
+"mode": "live"
+}}'"""
+    created = json.loads(
+        subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+    )
+    assert created["secret"].startswith("whsec_")
+    assert created["events"] == ["certificate.confirmed", "certificate.failed"]
+    patch = f"""curl -s -X PATCH {server.url}/v1/webhooks/{created["id"]} \\
+-H "Authorization: Bearer {server.api_key}" -H "Content-Type: application/json" \\
+-d '{{ "active": true }}'"""
+    patched = json.loads(
+        subprocess.run(
+            ["bash", "-c", patch], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+    )
+    assert patched["active"] is True
