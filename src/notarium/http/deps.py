@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from fastapi import Request
 
@@ -73,21 +73,26 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def api_principal(scope: str, *, create: bool = False) -> Callable[[Request], Principal]:
-    """Authenticate, check entitlement and scope, and charge the rate-limit buckets."""
+def api_principal(
+    scope: str,
+    *,
+    per_key: Sequence[Bucket] = (GENERAL,),
+    per_ip: Sequence[Bucket] = (),
+) -> Callable[[Request], Principal]:
+    """Authenticate, check entitlement and scope, and charge the rate-limit buckets: the
+    per-IP ones first, so that unauthenticated floods are limited too."""
 
     def dependency(request: Request) -> Principal:
         limiter = limiter_of(request)
-        if create:
-            record_rate(request, limiter.hit(CREATE_PER_IP, client_ip(request)))
+        for bucket in per_ip:
+            record_rate(request, limiter.hit(bucket, client_ip(request)))
         principal = authenticate(request)
         if not principal.plan.api_access:
             raise PlanNotEntitled(
                 f"The {principal.plan.name} plan has no API access; upgrade to Pro or Business."
             )
-        record_rate(request, limiter.hit(GENERAL, principal.key_id))
-        if create:
-            record_rate(request, limiter.hit(CREATE_PER_KEY, principal.key_id))
+        for bucket in per_key:
+            record_rate(request, limiter.hit(bucket, principal.key_id))
         if scope not in principal.scopes:
             raise InsufficientScope(f"This API key lacks the `{scope}` scope.")
         return principal

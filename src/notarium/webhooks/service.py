@@ -378,14 +378,17 @@ class WebhookService:
             endpoint.consecutive_failures += 1
             if outcome == "disable":
                 delivery.state = "failed"
-                self._disable(session, endpoint, f"the endpoint answered {result.status} Gone")
+                if endpoint.active:
+                    self._disable(session, endpoint, f"the endpoint answered {result.status} Gone")
                 return
             delay = next_attempt_delay(delivery.attempts, retry_after=result.retry_after)
             if delay is None:
                 delivery.state = "failed"
             else:
                 delivery.next_attempt_at = now + timedelta(seconds=delay)
-            if endpoint.consecutive_failures >= self.policy.disable_after:
+            # Only the attempt that crosses the line switches the endpoint off (and mails
+            # its owner once); attempts already in flight must not do it again.
+            if endpoint.active and endpoint.consecutive_failures >= self.policy.disable_after:
                 self._disable(
                     session,
                     endpoint,

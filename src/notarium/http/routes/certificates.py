@@ -19,9 +19,7 @@ from notarium.accounts.service import Principal
 from notarium.errors import ValidationError
 from notarium.hashing.sha256 import normalize_sha256_hex
 from notarium.http.deps import (
-    InsufficientScope,
-    PlanNotEntitled,
-    authenticate,
+    api_principal,
     client_ip,
     limiter_of,
     owner_of,
@@ -49,6 +47,7 @@ router = APIRouter(prefix="/v1", tags=["certificates"])
 LIST = Bucket("v1-list", 120)
 CREATE = Bucket("v1-create", 30)
 VERIFY = Bucket("v1-verify-ip", 30)
+CREATE_PER_IP = Bucket("v1-create-ip", 60)
 GENERAL = Bucket("v1-general", 120)
 
 STATUS = PUBLIC_STATUS
@@ -101,26 +100,12 @@ class InvalidField(ValidationError):
     pass
 
 
-def _principal(scope: str, bucket: Bucket) -> Any:
-    def dependency(request: Request) -> Principal:
-        if bucket is CREATE:
-            record_rate(
-                request, limiter_of(request).hit(Bucket("v1-create-ip", 60), client_ip(request))
-            )
-        principal = authenticate(request)
-        if not principal.plan.api_access:
-            raise PlanNotEntitled(f"The {principal.plan.name} plan has no API access.")
-        record_rate(request, limiter_of(request).hit(bucket, principal.key_id))
-        if scope not in principal.scopes:
-            raise InsufficientScope(f"This API key lacks the `{scope}` scope.")
-        return principal
-
-    return dependency
-
-
-Reader = Annotated[Principal, Depends(_principal(CERTIFICATES_READ, GENERAL))]
-Lister = Annotated[Principal, Depends(_principal(CERTIFICATES_READ, LIST))]
-Writer = Annotated[Principal, Depends(_principal(CERTIFICATES_WRITE, CREATE))]
+Reader = Annotated[Principal, Depends(api_principal(CERTIFICATES_READ, per_key=(GENERAL,)))]
+Lister = Annotated[Principal, Depends(api_principal(CERTIFICATES_READ, per_key=(LIST,)))]
+Writer = Annotated[
+    Principal,
+    Depends(api_principal(CERTIFICATES_WRITE, per_key=(CREATE,), per_ip=(CREATE_PER_IP,))),
+]
 
 
 def certificate(view: RecordView, base_url: str) -> dict[str, Any]:

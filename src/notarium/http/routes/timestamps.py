@@ -16,7 +16,14 @@ from notarium.accounts.scopes import TIMESTAMPS_READ, TIMESTAMPS_WRITE
 from notarium.accounts.service import Principal
 from notarium.errors import NotariumError, NotFoundError, ValidationError
 from notarium.hashing.sha256 import normalize_sha256_hex
-from notarium.http.deps import api_principal, owner_of, runtime_of
+from notarium.http.deps import (
+    CREATE_PER_IP,
+    CREATE_PER_KEY,
+    GENERAL,
+    api_principal,
+    owner_of,
+    runtime_of,
+)
 from notarium.http.errors import request_id_of, status_for
 from notarium.http.formats import iso_micros, iso_millis, parse_iso8601, parse_json_object
 from notarium.http.schemas.common import error_responses
@@ -33,6 +40,13 @@ from notarium.runtime import Runtime
 from notarium.tsa.response import granted_response
 
 router = APIRouter(prefix="/api/v1", tags=["timestamps"])
+
+Creator = Annotated[
+    Principal,
+    Depends(
+        api_principal(TIMESTAMPS_WRITE, per_key=(GENERAL, CREATE_PER_KEY), per_ip=(CREATE_PER_IP,))
+    ),
+]
 
 ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 429, 500)
 
@@ -197,7 +211,7 @@ def _create(
 )
 async def create_timestamp(
     request: Request,
-    principal: Principal = Depends(api_principal(TIMESTAMPS_WRITE, create=True)),  # noqa: B008
+    principal: Creator,
 ) -> Response:
     body = await request.body()
     return await run_in_threadpool(

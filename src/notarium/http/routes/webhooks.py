@@ -10,11 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from notarium.accounts.scopes import WEBHOOKS_READ, WEBHOOKS_WRITE
 from notarium.accounts.service import Principal
 from notarium.http.deps import (
-    InsufficientScope,
-    PlanNotEntitled,
-    authenticate,
-    limiter_of,
-    record_rate,
+    api_principal,
     runtime_of,
 )
 from notarium.http.formats import iso_millis, parse_json_object
@@ -27,21 +23,8 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 BUCKET = Bucket("v1-webhooks", 60)
 
 
-def _principal(scope: str) -> Any:
-    def dependency(request: Request) -> Principal:
-        principal = authenticate(request)
-        if not principal.plan.api_access:
-            raise PlanNotEntitled(f"The {principal.plan.name} plan has no API access.")
-        record_rate(request, limiter_of(request).hit(BUCKET, principal.key_id))
-        if scope not in principal.scopes:
-            raise InsufficientScope(f"This API key lacks the `{scope}` scope.")
-        return principal
-
-    return dependency
-
-
-Reader = Annotated[Principal, Depends(_principal(WEBHOOKS_READ))]
-Writer = Annotated[Principal, Depends(_principal(WEBHOOKS_WRITE))]
+Reader = Annotated[Principal, Depends(api_principal(WEBHOOKS_READ, per_key=(BUCKET,)))]
+Writer = Annotated[Principal, Depends(api_principal(WEBHOOKS_WRITE, per_key=(BUCKET,)))]
 
 
 def endpoint(view: EndpointView) -> dict[str, Any]:
