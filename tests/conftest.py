@@ -101,3 +101,22 @@ def make_tenant(runtime: Runtime, plan: str = "pro", name: str | None = None) ->
 @pytest.fixture
 def tenant(runtime: Runtime) -> Tenant:
     return make_tenant(runtime)
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(not _PG, reason="PostgreSQL not reachable"),
+        ),
+    ]
+)
+def process_database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """For tests that start server or worker processes: None means the embedded SQLite
+    default; otherwise a URL to a private PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with postgres_schema() as url:
+        yield url

@@ -9,7 +9,6 @@ import random
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from receivers import Receiver
 from server import NOTARIUM, server_env
 from sqlalchemy import func, select
 
-from backends import postgres_available, postgres_schema
 from conftest import make_tenant
 from notarium.accounts.plans import plan_named
 from notarium.config import Settings
@@ -29,24 +27,10 @@ from notarium.store.models import WebhookDelivery, WebhookEvent
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(not postgres_available(), reason="PostgreSQL not reachable"),
-        ),
-    ]
-)
-def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-        return
-    with postgres_schema() as url:
-        yield url
-
-
-def test_killed_delivery_workers_lose_nothing(database_url: str | None, tmp_path: Path) -> None:
+def test_killed_delivery_workers_lose_nothing(
+    process_database_url: str | None, tmp_path: Path
+) -> None:
+    database_url = process_database_url
     data_dir = tmp_path / "data"
     extra = {
         "NOTARIUM_EGRESS_ALLOWLIST": "127.0.0.1",

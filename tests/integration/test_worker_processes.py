@@ -8,14 +8,12 @@ import random
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from server import NOTARIUM, server_env
 from sqlalchemy import func, select
 
-from backends import postgres_available, postgres_schema
 from conftest import make_tenant
 from fakes.calendar import FakeCalendar
 from fakes.chain import FakeChain
@@ -30,24 +28,8 @@ from notarium.store.models import Batch, LogCheckpoint, LogLeaf, Record
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(not postgres_available(), reason="PostgreSQL not reachable"),
-        ),
-    ]
-)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-        return
-    with postgres_schema() as url:
-        yield url
-
-
-def test_sigkilled_workers_lose_nothing(database_url: str | None, tmp_path: Path) -> None:
+def test_sigkilled_workers_lose_nothing(process_database_url: str | None, tmp_path: Path) -> None:
+    database_url = process_database_url
     chain = FakeChain()
     with FakeCalendar(chain) as calendar:
         extra = {
