@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # switch this off together with NOTARIUM_EGRESS_ALLOWLIST.
     webhook_https_only: bool = True
     smtp_url: str | None = None
+    jwt_max_lifetime: int = 3600
+    jwt_leeway: int = 30
     anchor_retry_limit: int = 12
     anchor_retry_base: float = 5.0
     anchor_retry_max: float = 3600.0

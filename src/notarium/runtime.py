@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from notarium.accounts.jwt_auth import TokenPolicy
 from notarium.accounts.service import AccountService
 from notarium.anchoring.factory import anchor_policy, build_anchors, build_test_anchors
 from notarium.anchoring.service import AnchoringService
@@ -71,10 +72,11 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         clock,
         Ed25519RecordSigner(keystore.ed25519_private_key(), settings.log_origin),
     )
+    box = SecretBox(settings.keys_dir)
     webhooks = WebhookService(
         sessions,
         clock,
-        SecretBox(settings.keys_dir),
+        box,
         HttpxWebhookSender(
             EgressPolicy(settings.egress_allowlist), timeout=settings.webhook_timeout
         ),
@@ -93,7 +95,15 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         keystore=keystore,
         tsa=tsa,
         record_signer=record_signer,
-        accounts=AccountService(sessions, clock, read_sessions=read_sessions),
+        accounts=AccountService(
+            sessions,
+            clock,
+            read_sessions=read_sessions,
+            box=box,
+            token_policy=TokenPolicy(
+                max_lifetime=settings.jwt_max_lifetime, leeway=settings.jwt_leeway
+            ),
+        ),
         records=records,
         idempotency=IdempotencyService(sessions, clock, settings.idempotency_lease_seconds),
         proofs=ProofService(records, keystore.tsa_chain_pem(), record_signer, translog),

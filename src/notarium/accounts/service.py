@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import hmac
 import re
+import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from notarium.accounts.keys import Mode, generate_key, hash_key, parse_mode
+from notarium.accounts.jwt_auth import TokenPolicy, looks_like_jwt, verify_token
+from notarium.accounts.keys import ALPHABET, Mode, generate_key, hash_key, parse_mode
 from notarium.accounts.plans import Plan, plan_named
 from notarium.accounts.scopes import DEFAULT_SCOPES, validate_scopes
 from notarium.clock import Clock
 from notarium.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
+from notarium.pki.secretbox import SecretBox
 from notarium.store.db import SessionFactory
-from notarium.store.models import Account, ApiKey
+from notarium.store.models import Account, ApiKey, JwtCredential
 from notarium.store.repositories import AccountRepository, ApiKeyRepository
 
 
@@ -48,6 +52,23 @@ class IssuedKey:
 
     key: KeyView
     secret: str
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    key_id: str
+    secret: str
+    mode: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CredentialsView:
+    key_id: str
+    mode: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -97,11 +118,19 @@ def _key_view(row: ApiKey) -> KeyView:
 
 class AccountService:
     def __init__(
-        self, sessions: SessionFactory, clock: Clock, *, read_sessions: SessionFactory | None = None
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        *,
+        read_sessions: SessionFactory | None = None,
+        box: SecretBox | None = None,
+        token_policy: TokenPolicy | None = None,
     ) -> None:
         self.sessions = sessions
         self.read_sessions = read_sessions or sessions
         self.clock = clock
+        self.box = box
+        self.token_policy = token_policy or TokenPolicy()
 
     def create_account(
         self,
@@ -201,7 +230,100 @@ class AccountService:
             account = self._find(session, name_or_id)
             return [_key_view(k) for k in ApiKeyRepository(session).for_account(account.id)]
 
+    # -- JWT credentials ---------------------------------------------------------------
+
+    def create_credentials(
+        self,
+        name_or_id: str,
+        *,
+        mode: Mode = "live",
+        scopes: Sequence[str] | None = None,
+        key_id: str | None = None,
+        secret: str | None = None,
+    ) -> IssuedCredentials:
+        """New JWT credentials (the secret is shown once). An existing key id and secret
+        may be given, so clients moving from another service keep theirs."""
+        box = self._box()
+        granted = validate_scopes(list(scopes) if scopes else list(DEFAULT_SCOPES))
+        key_id = key_id or str(uuid.uuid4())
+        secret = secret or "".join(secrets.choice(ALPHABET) for _ in range(54))
+        if not 1 <= len(key_id) <= 64 or len(secret) < 32:
+            raise ValidationError(
+                "a key id has 1 to 64 characters and a secret at least 32",
+                code="INVALID_CREDENTIALS",
+            )
+        with self.sessions.begin() as session:
+            account = self._find(session, name_or_id)
+            if session.get(JwtCredential, key_id) is not None:
+                raise ConflictError(f"key id {key_id} exists", code="CREDENTIALS_EXIST")
+            session.add(
+                JwtCredential(
+                    id=key_id,
+                    account_id=account.id,
+                    mode=mode,
+                    secret_sealed=box.seal(secret, context=key_id.encode()),
+                    scopes=granted,
+                    created_at=self.clock.now(),
+                )
+            )
+        return IssuedCredentials(key_id=key_id, secret=secret, mode=mode, scopes=tuple(granted))
+
+    def list_credentials(self, name_or_id: str) -> list[CredentialsView]:
+        with self.sessions() as session:
+            account = self._find(session, name_or_id)
+            rows = session.scalars(
+                select(JwtCredential)
+                .where(JwtCredential.account_id == account.id)
+                .order_by(JwtCredential.created_at)
+            )
+            return [
+                CredentialsView(r.id, r.mode, tuple(r.scopes), r.created_at, r.revoked_at)
+                for r in rows
+            ]
+
+    def revoke_credentials(self, key_id: str) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(JwtCredential, key_id)
+            if row is None:
+                raise KeyNotFound(f"no credentials with key id {key_id}")
+            if row.revoked_at is None:
+                row.revoked_at = self.clock.now()
+
+    def _box(self) -> SecretBox:
+        if self.box is None:
+            raise ValidationError(
+                "JWT credentials need the server's secret box", code="CONFIGURATION_ERROR"
+            )
+        return self.box
+
+    def _authenticate_jwt(self, token: str) -> Principal:
+        found: dict[str, tuple[JwtCredential, Account]] = {}
+
+        def secret_for(kid: str) -> str | None:
+            with self.read_sessions() as session:
+                row = session.get(JwtCredential, kid)
+                if row is None or row.revoked_at is not None:
+                    return None
+                account = session.get(Account, row.account_id)
+                if account is None:
+                    return None
+                found[kid] = (row, account)
+                return self._box().open(row.secret_sealed, context=kid.encode())
+
+        kid, _claims = verify_token(token, secret_for, self.clock, self.token_policy)
+        row, account = found[kid]
+        return Principal(
+            account_id=account.id,
+            account_name=account.name,
+            plan=plan_named(account.plan),
+            key_id=f"jwt:{row.id}",
+            mode="test" if row.mode == "test" else "live",
+            scopes=frozenset(row.scopes),
+        )
+
     def authenticate(self, secret: str) -> Principal:
+        if looks_like_jwt(secret):
+            return self._authenticate_jwt(secret)
         mode = parse_mode(secret)
         if mode is None:
             raise AuthenticationError("The API key is malformed.", code="INVALID_API_KEY")

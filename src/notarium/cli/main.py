@@ -289,6 +289,90 @@ def keys_list(account: str, as_json: bool) -> None:
         click.echo(f"{r['key_id']}  {r['mode']:<4} {state:<7} {r['hint']}")
 
 
+@cli.group()
+def credentials() -> None:
+    """JWT credentials (key id and secret) for HS256 Bearer tokens."""
+
+
+def _accounts_with_box(settings: Settings) -> AccountService:
+    from notarium.pki.keystore import KeyStore
+    from notarium.pki.secretbox import SecretBox
+
+    KeyStore(settings.keys_dir, settings.organisation).ensure()
+    return AccountService(
+        make_session_factory(make_engine(settings)),
+        SystemClock(),
+        box=SecretBox(settings.keys_dir),
+    )
+
+
+@credentials.command("create")
+@click.option("--account", required=True)
+@click.option("--test", is_flag=True, help="Credentials for test mode.")
+@_scope_option
+@click.option("--key-id", help="Keep an existing key id (moving from another service).")
+@click.option("--secret", help="Keep an existing secret (at least 32 characters).")
+@click.option("--json", "as_json", is_flag=True)
+def credentials_create(
+    account: str,
+    test: bool,
+    scopes: tuple[str, ...],
+    key_id: str | None,
+    secret: str | None,
+    as_json: bool,
+) -> None:
+    """Issue JWT credentials; the secret is shown once."""
+    mode: Mode = "test" if test else "live"
+    try:
+        issued = _accounts_with_box(_settings()).create_credentials(
+            account, mode=mode, scopes=list(scopes), key_id=key_id, secret=secret
+        )
+    except NotariumError as error:
+        _fail(error)
+        return
+    if as_json:
+        click.echo(json.dumps({"key_id": issued.key_id, "secret": issued.secret}))
+    else:
+        click.echo(f"key id: {issued.key_id}")
+        click.echo(f"secret (shown once): {issued.secret}")
+
+
+@credentials.command("list")
+@click.option("--account", required=True)
+@click.option("--json", "as_json", is_flag=True)
+def credentials_list(account: str, as_json: bool) -> None:
+    try:
+        views = _accounts_with_box(_settings()).list_credentials(account)
+    except NotariumError as error:
+        _fail(error)
+        return
+    rows = [
+        {
+            "key_id": v.key_id,
+            "mode": v.mode,
+            "scopes": list(v.scopes),
+            "revoked": v.revoked_at is not None,
+        }
+        for v in views
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        click.echo(f"{row['key_id']}  {row['mode']:<4} {'revoked' if row['revoked'] else 'active'}")
+
+
+@credentials.command("revoke")
+@click.argument("key_id")
+def credentials_revoke(key_id: str) -> None:
+    try:
+        _accounts_with_box(_settings()).revoke_credentials(key_id)
+    except NotariumError as error:
+        _fail(error)
+        return
+    click.echo(f"revoked {key_id}")
+
+
 # -- client side -------------------------------------------------------------------
 
 _server = click.option(

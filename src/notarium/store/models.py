@@ -285,3 +285,20 @@ class WebhookAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id"),)
+
+
+class JwtCredential(Base):
+    """Key id and secret for JWT (HS256) authentication. The secret is sealed, not hashed:
+    verifying an HMAC needs the secret itself."""
+
+    __tablename__ = "jwt_credentials"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(8))
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (Index("ix_jwt_credentials_account", "account_id"),)
