@@ -4,7 +4,7 @@
 # when everything is already present.
 set -euo pipefail
 
-PACKAGES=(openssl curl)
+PACKAGES=(openssl curl poppler-utils libnss3-tools)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -1,0 +1,1 @@
+"""PAdES seals of uploaded PDFs, time-stamped by the built-in TSA."""

@@ -1,0 +1,251 @@
+"""The seal certificate: an ECDSA P-256 leaf under the private CA for PAdES seals.
+
+The profile carries no extended key usage: poppler checks seals through NSS for the
+e-mail signer usage, which any EKU lacking emailProtection would fail, and pyHanko only
+insists on nonRepudiation. CRL and OCSP locations are mandatory because B-LT and B-LTA
+seals can only embed revocation information that a validator can fetch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+
+from notarium.clock import Clock, SystemClock
+from notarium.pki.generate import BACKDATE, CertifiedKey
+from notarium.pki.keystore import CA_CERT, CA_KEY, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE
+from notarium.sealing.errors import SealMaterialError
+
+SEAL_KEY: Final = "seal.key.pem"
+SEAL_CERT: Final = "seal.cert.pem"
+SEAL_VALIDITY: Final = timedelta(days=5 * 365 + 1)
+CRL_PATH: Final = "/pki/crl"
+OCSP_PATH: Final = "/pki/ocsp"
+
+
+@dataclass(frozen=True)
+class SealMaterial:
+    """What the sealer signs with: the seal key, its certificate and the root above."""
+
+    private_key: ec.EllipticCurvePrivateKey
+    certificate: x509.Certificate
+    ca_certificate: x509.Certificate
+
+
+def seal_subject(organisation: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} Seal"),
+        ]
+    )
+
+
+def revocation_urls(base_url: str) -> tuple[str, str]:
+    """The CRL and OCSP URLs published under ``base_url``."""
+    base = base_url.rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise SealMaterialError(f"base_url must be an http(s) URL, got {base_url!r}")
+    return base + CRL_PATH, base + OCSP_PATH
+
+
+def build_seal_certificate(
+    public_key: ec.EllipticCurvePublicKey,
+    *,
+    ca: CertifiedKey,
+    now: datetime,
+    organisation: str,
+    base_url: str,
+) -> x509.Certificate:
+    """Seal leaf for ``public_key``, never outliving the CA that signs it."""
+    crl_url, ocsp_url = revocation_urls(base_url)
+    not_after = min(now + SEAL_VALIDITY, ca.certificate.not_valid_after_utc)
+    ca_ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(seal_subject(organisation))
+        .issuer_name(ca.certificate.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        full_name=[x509.UniformResourceIdentifier(crl_url)],
+                        relative_name=None,
+                        reasons=None,
+                        crl_issuer=None,
+                    )
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.OCSP,
+                        x509.UniformResourceIdentifier(ocsp_url),
+                    )
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski.value),
+            critical=False,
+        )
+        .sign(ca.private_key, hashes.SHA384())
+    )
+
+
+def load_ca(keys_dir: Path) -> CertifiedKey:
+    """The CA key and certificate the key store wrote; both must match."""
+    key = _load_ec_key(Path(keys_dir) / CA_KEY)
+    certificate = _load_certificate(Path(keys_dir) / CA_CERT)
+    if certificate.public_key() != key.public_key():
+        raise SealMaterialError(f"{CA_CERT} does not match {CA_KEY}")
+    return CertifiedKey(key, certificate)
+
+
+def load_seal_material(keys_dir: Path) -> SealMaterial:
+    directory = Path(keys_dir)
+    key = _load_ec_key(directory / SEAL_KEY)
+    certificate = _load_certificate(directory / SEAL_CERT)
+    if certificate.public_key() != key.public_key():
+        raise SealMaterialError(f"{SEAL_CERT} does not match {SEAL_KEY}")
+    return SealMaterial(key, certificate, _load_certificate(directory / CA_CERT))
+
+
+def ensure_seal_material(
+    keys_dir: Path,
+    *,
+    organisation: str,
+    base_url: str,
+    clock: Clock | None = None,
+) -> SealMaterial:
+    """Create the seal key and certificate if missing, then load them.
+
+    Existing files are never replaced: a new seal certificate would not invalidate
+    earlier seals, but a replaced key would orphan a certificate already published.
+    The CA key is read only when a certificate must be issued.
+    """
+    directory = Path(keys_dir)
+    key_path, cert_path = directory / SEAL_KEY, directory / SEAL_CERT
+    if cert_path.exists() and not key_path.exists():
+        raise SealMaterialError(f"{SEAL_CERT} exists without {SEAL_KEY}; refusing to replace")
+    if not cert_path.exists():
+        revocation_urls(base_url)
+        if not key_path.exists():
+            pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            _publish(key_path, pem, PRIVATE_FILE_MODE)
+        now = (clock if clock is not None else SystemClock()).now()
+        certificate = build_seal_certificate(
+            _load_ec_key(key_path).public_key(),
+            ca=load_ca(directory),
+            now=now,
+            organisation=organisation,
+            base_url=base_url,
+        )
+        _publish(cert_path, certificate.public_bytes(serialization.Encoding.PEM), PUBLIC_FILE_MODE)
+    return load_seal_material(directory)
+
+
+def _publish(final: Path, data: bytes, mode: int) -> bool:
+    """Write ``final`` only if it does not exist yet; False if another writer won.
+
+    The file is completed under a temporary name and hard-linked into place, so a
+    concurrent reader never sees a truncated key and an existing file is never replaced.
+    """
+    temporary = final.with_name(f".{final.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        _write_new(temporary, data, mode)
+        try:
+            os.link(temporary, final)
+        except FileExistsError:
+            return False
+        except OSError:
+            try:
+                _write_new(final, data, mode)
+            except FileExistsError:
+                return False
+    except OSError as exc:
+        raise SealMaterialError(f"cannot write {final}: {exc}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+    return True
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    # Created with its final mode so the private key is never readable by others, even
+    # briefly; fchmod undoes any narrowing by the umask.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    try:
+        os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+    os.close(fd)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SealMaterialError(f"cannot read {path}: {exc}") from exc
+
+
+def _load_ec_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    try:
+        key = serialization.load_pem_private_key(_read(path), None)
+    except (ValueError, TypeError) as exc:
+        raise SealMaterialError(f"{path} is not a valid PEM private key") from exc
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise SealMaterialError(f"{path} is not an ECDSA private key")
+    return key
+
+
+def _load_certificate(path: Path) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(_read(path))
+    except ValueError as exc:
+        raise SealMaterialError(f"{path} is not a valid PEM certificate") from exc
