@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from typing import get_args
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from notarium.errors import ValidationError
+from notarium.pki.generate import CertifiedKey
+from notarium.sealing.certificates import SealMaterial
 from notarium.sealing.errors import (
     EmptyPdfError,
     EncryptedPdfError,
@@ -18,9 +21,19 @@ from notarium.sealing.errors import (
     PdfInputError,
     PdfTooLargeError,
 )
-from notarium.sealing.sealer import Sealer, SealLevel, VisibleStamp
+from notarium.sealing.revocation import build_crl
+from notarium.sealing.sealer import (
+    InProcessTimeStamper,
+    RevocationInfo,
+    Sealer,
+    SealLevel,
+    VisibleStamp,
+)
+from notarium.tsa.authority import TimeStampAuthority
+from notarium.tsa.fakes import CountingSerialSource
 
 from .support import (
+    PkiServer,
     Validators,
     assert_pdfsig_valid,
     is_document_timestamp,
@@ -203,3 +216,27 @@ def test_stream_input_stops_reading_past_the_limit(sealer: Sealer) -> None:
     with pytest.raises(PdfTooLargeError):
         sealer.seal(stream, reason=None)
     assert stream.tell() == 10 * 1024 * 1024 + 1
+
+
+def test_long_term_seal_from_supplied_revocation_info_fetches_nothing(
+    material: SealMaterial,
+    authority: TimeStampAuthority,
+    ca: CertifiedKey,
+    pki_server: PkiServer,
+    validators: Validators,
+) -> None:
+    def revocation() -> RevocationInfo:
+        return RevocationInfo(crls=(build_crl(ca, now=datetime.now(UTC), crl_number=1),))
+
+    offline = Sealer(
+        material,
+        InProcessTimeStamper(authority, CountingSerialSource(start=1000)),
+        organisation="Notarium Test",
+        revocation=revocation,
+    )
+    pki_server.requests.clear()
+    sealed = offline.seal(make_pdf(), reason=None, level="B-LTA")
+
+    assert pki_server.requests == []
+    assert_pyhanko_valid(validators, sealed, 1)
+    assert_pdfsig_valid(validators.pdfsig(sealed), 1)
