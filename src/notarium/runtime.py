@@ -20,7 +20,10 @@ from notarium.pki.secretbox import SecretBox
 from notarium.proofs.service import ProofService
 from notarium.proofs.signing import Ed25519RecordSigner
 from notarium.records.service import RecordService
+from notarium.sealing.certificates import ensure_seal_material
+from notarium.sealing.service import SealService
 from notarium.store.db import SessionFactory, make_engine, make_session_factory
+from notarium.store.serials import DatabaseSerialSource
 from notarium.translog.service import TransparencyLog
 from notarium.tsa.authority import TimeStampAuthority
 from notarium.webhooks.delivery import HttpxWebhookSender
@@ -44,6 +47,7 @@ class Runtime:
     anchoring: AnchoringService
     translog: TransparencyLog
     webhooks: WebhookService
+    seal: SealService
 
     def close(self) -> None:
         self.webhooks.close()
@@ -87,6 +91,17 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         ),
         notify=SmtpMailer(settings.smtp_url).send if settings.smtp_url else None,
     )
+    seal = SealService(
+        ensure_seal_material(
+            settings.keys_dir, organisation=settings.organisation, base_url=settings.base_url
+        ),
+        settings.keys_dir,
+        tsa,
+        DatabaseSerialSource(sessions, clock),
+        records,
+        clock,
+        settings.organisation,
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -109,6 +124,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         proofs=ProofService(records, keystore.tsa_chain_pem(), record_signer, translog),
         translog=translog,
         webhooks=webhooks,
+        seal=seal,
         anchoring=AnchoringService(
             sessions,
             clock,

@@ -39,6 +39,7 @@ CHECKS = [
 
 # A TimeStampReq is opaque DER; without a serializer schemathesis refuses to send one.
 schemathesis.serializer.alias("application/timestamp-query", "application/octet-stream")
+schemathesis.serializer.alias("application/ocsp-request", "application/octet-stream")
 
 
 @pytest.fixture

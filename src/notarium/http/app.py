@@ -15,7 +15,17 @@ from fastapi.responses import JSONResponse
 from notarium import __version__
 from notarium.http.errors import install_error_handlers
 from notarium.http.middleware import RequestContextMiddleware
-from notarium.http.routes import admin, certificates, log, public, timestamps, tsa, webhooks
+from notarium.http.routes import (
+    admin,
+    certificates,
+    log,
+    pki,
+    public,
+    seal,
+    timestamps,
+    tsa,
+    webhooks,
+)
 from notarium.ratelimit.limiter import DisabledRateLimiter, RateLimiter
 from notarium.runtime import Runtime
 from notarium.workers.jobs import worker_loop
@@ -75,7 +85,11 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.state.runtime = runtime
     app.state.limiter = make_limiter(runtime)
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=runtime.settings.max_body_bytes,
+        large_bodies={"/api/v1/seal": seal.MAX_UPLOAD},
+    )
     app.include_router(timestamps.router)
     app.include_router(tsa.router)
     app.include_router(public.router)
@@ -83,6 +97,8 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.include_router(log.router)
     app.include_router(certificates.router)
     app.include_router(webhooks.router)
+    app.include_router(seal.router)
+    app.include_router(pki.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

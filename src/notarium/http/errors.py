@@ -55,8 +55,10 @@ def envelope_for(path: str) -> Envelope:
 
 
 def status_for(error: NotariumError) -> int:
-    if isinstance(error, PayloadTooLarge):
+    if isinstance(error, PayloadTooLarge) or error.code == "PDF_TOO_LARGE":
         return 413
+    if error.code == "NOT_A_PDF":
+        return 415
     if isinstance(error, IdempotencyMismatch):
         return 422
     if isinstance(error, ValidationError):

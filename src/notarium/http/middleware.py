@@ -19,9 +19,13 @@ class PayloadTooLarge(ValidationError):
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, large_bodies: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Routes that take uploads (a PDF to seal) get their own, larger cap.
+        self.large_bodies = large_bodies or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,7 +38,7 @@ class RequestContextMiddleware:
         state["request_id"] = request_id
 
         declared = _header(scope, b"content-length")
-        limit = self.max_body_bytes
+        limit = self.large_bodies.get(scope.get("path", ""), self.max_body_bytes)
         # Refuse an announced oversize body before reading a byte of it.
         announced_too_large = declared is not None and declared.isdigit() and int(declared) > limit
         received = 0

@@ -13,6 +13,7 @@ _DESCRIPTIONS = {
     404: "Not found",
     409: "Conflict",
     413: "Request body too large",
+    415: "Not a PDF",
     422: "Idempotency-Key reused with a different body",
     429: "Rate limit or quota reached",
     500: "Internal error",

@@ -1,0 +1,123 @@
+"""The PDF seal API (``POST /api/v1/seal``), as the seal document describes it: one PDF
+in multipart/form-data, the sealed PDF back."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, cast
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+
+from notarium.accounts.scopes import SEAL
+from notarium.accounts.service import Principal
+from notarium.errors import ValidationError
+from notarium.http.deps import api_principal, owner_of, runtime_of
+from notarium.http.schemas.common import error_responses
+from notarium.ratelimit.limiter import Bucket
+from notarium.sealing.sealer import VisibleStamp
+
+router = APIRouter(prefix="/api/v1", tags=["seal"])
+
+MAX_PDF = 10 * 1024 * 1024
+MAX_UPLOAD = MAX_PDF + 64 * 1024  # the PDF plus multipart framing and the small fields
+SEALS = Bucket("seal", 30)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+Sealer = Annotated[Principal, Depends(api_principal(SEAL, per_key=(SEALS,)))]
+
+
+class InvalidUpload(ValidationError):
+    code = "INVALID_UPLOAD"
+
+
+def _filename(name: str | None) -> str:
+    cleaned = _UNSAFE.sub("_", (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip(" ._")
+    return cleaned[:150] or "sealed.pdf"
+
+
+def _visible(form: Any) -> VisibleStamp | None:
+    if str(form.get("visible", "")).lower() not in ("true", "1", "yes"):
+        return None
+    try:
+        page = int(form.get("page", 0))
+        rect = tuple(
+            int(form.get(k, d)) for k, d in (("x1", 36), ("y1", 36), ("x2", 276), ("y2", 116))
+        )
+    except (TypeError, ValueError):
+        raise InvalidUpload("`page`, `x1`, `y1`, `x2`, `y2` must be integers.") from None
+    return VisibleStamp(page=page, rect=cast(tuple[int, int, int, int], rect))
+
+
+@router.post(
+    "/seal",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The sealed PDF"},
+        **error_responses(400, 401, 403, 413, 415, 429, 500),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "reason": {"type": "string"},
+                            "level": {"type": "string", "enum": ["B-T", "B-LT", "B-LTA"]},
+                            "visible": {"type": "boolean"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+    summary="Seal a PDF (PAdES, time-stamped by the service's TSA)",
+)
+async def seal(request: Request, principal: Sealer) -> Response:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "multipart/form-data":
+        raise InvalidUpload("Send the PDF as multipart/form-data with the field `file`.")
+    try:
+        # Parts over 1 MiB spool to disk, so memory stays bounded whatever the upload.
+        form = await request.form(max_files=2, max_fields=16)
+    except MultiPartException as exc:
+        raise InvalidUpload(f"The multipart body cannot be read: {exc.message}") from None
+    try:
+        files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+        if len(files) != 1 or not isinstance(form.get("file"), UploadFile):
+            raise InvalidUpload("Send exactly one file, in the field `file`.", code="FILE_COUNT")
+        upload = files[0]
+        reason = form.get("reason")
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
+            raise InvalidUpload("`reason` must be text of at most 500 characters.")
+        level = str(form.get("level", "B-T"))
+        if level not in ("B-T", "B-LT", "B-LTA"):
+            raise InvalidUpload("`level` must be B-T, B-LT or B-LTA.")
+        runtime = runtime_of(request)
+        sealed = await runtime.seal.seal(
+            owner_of(principal),
+            principal.plan,
+            upload.file,
+            filename=_filename(upload.filename),
+            reason=reason.strip('"') if isinstance(reason, str) else None,
+            level=cast(Literal["B-T", "B-LT", "B-LTA"], level),
+            visible=_visible(form),
+        )
+    finally:
+        await form.close()
+    name = _filename(upload.filename)
+    return Response(
+        sealed.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f"attachment; filename={name}",
+            "X-Notarium-Record-Id": sealed.record.id,
+            "X-Notarium-Certificate-Id": sealed.record.certificate_id,
+        },
+    )

@@ -1,0 +1,85 @@
+"""Sealing a document and entering the sealed file into the pipeline like any record."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from notarium.accounts.plans import Plan
+from notarium.clock import Clock
+from notarium.records.service import RecordService
+from notarium.records.values import NewRecord, Owner, RecordView
+from notarium.sealing.certificates import SealMaterial, load_ca
+from notarium.sealing.revocation import build_crl
+from notarium.sealing.sealer import (
+    InProcessTimeStamper,
+    RevocationInfo,
+    Sealer,
+    SealLevel,
+    VisibleStamp,
+)
+from notarium.tsa.authority import TimeStampAuthority
+from notarium.tsa.ports import SerialSource
+
+
+@dataclass(frozen=True)
+class SealedDocument:
+    pdf: bytes
+    record: RecordView
+
+
+class SealService:
+    def __init__(
+        self,
+        material: SealMaterial,
+        keys_dir: Path,
+        authority: TimeStampAuthority,
+        serials: SerialSource,
+        records: RecordService,
+        clock: Clock,
+        organisation: str,
+    ) -> None:
+        self._ca = load_ca(keys_dir)
+        self.records = records
+        self.clock = clock
+        self.sealer = Sealer(
+            material,
+            InProcessTimeStamper(authority, serials),
+            organisation=organisation,
+            # Validation data for B-LT/B-LTA comes from here, in process, rather than by
+            # the server fetching its own /pki routes.
+            revocation=self.revocation_info,
+        )
+
+    def crl(self) -> bytes:
+        now = self.clock.now()
+        # A CRL number that grows with time: no state to keep, and never reused.
+        return build_crl(self._ca, now=now, crl_number=int(now.timestamp()))
+
+    def revocation_info(self) -> RevocationInfo:
+        return RevocationInfo(crls=(self.crl(),))
+
+    async def seal(
+        self,
+        owner: Owner,
+        plan: Plan,
+        pdf: bytes | IO[bytes],
+        *,
+        filename: str,
+        reason: str | None,
+        level: SealLevel,
+        visible: VisibleStamp | None,
+    ) -> SealedDocument:
+        sealed = await self.sealer.async_seal(pdf, reason=reason, level=level, visible=visible)
+        record = NewRecord(
+            sha256=hashlib.sha256(sealed).hexdigest(),
+            filename=filename,
+            file_size_bytes=len(sealed),
+            file_type="application/pdf",
+            channel="seal",
+        )
+        view = await asyncio.to_thread(self.records.create, owner, plan, record)
+        return SealedDocument(sealed, view)
