@@ -73,7 +73,11 @@ class SealService:
         level: SealLevel,
         visible: VisibleStamp | None,
     ) -> SealedDocument:
-        sealed = await self.sealer.async_seal(pdf, reason=reason, level=level, visible=visible)
+        # pyHanko's work is CPU-bound: done on a worker thread, it does not hold up every
+        # other request the event loop is serving.
+        sealed = await asyncio.to_thread(
+            self.sealer.seal, pdf, reason=reason, level=level, visible=visible
+        )
         record = NewRecord(
             sha256=hashlib.sha256(sealed).hexdigest(),
             filename=filename,
