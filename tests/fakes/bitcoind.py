@@ -72,20 +72,20 @@ class WalletTx:
 
 
 def decode_tx(raw: bytes) -> CTransaction:
-    """As bitcoind's DecodeHexTx: a transaction without inputs is read without witness
-    (its empty input vector looks like a segwit marker), anything else with."""
-    try:
-        legacy: CTransaction | None = _decode_legacy(raw)
-    except Exception:
-        legacy = None
-    if legacy is not None and not legacy.vin:
-        return legacy
-    try:
-        return CTransaction.deserialize(raw)
-    except Exception:
-        if legacy is not None:
-            return legacy
-        raise
+    """As bitcoind's DecodeHexTx: a transaction with the segwit marker and flag and at
+    least one input is read with its witness; anything else (a transaction without
+    inputs, whose empty input vector looks like a marker) without.
+
+    Trying the legacy reading first would be wrong: with random witness bytes it can,
+    rarely, consume a signed segwit transaction exactly and return one without inputs."""
+    if raw[4:6] == b"\x00\x01":
+        try:
+            segwit: CTransaction | None = CTransaction.deserialize(raw)
+        except Exception:
+            segwit = None
+        if segwit is not None and segwit.vin:
+            return segwit
+    return _decode_legacy(raw)
 
 
 def _decode_legacy(raw: bytes) -> CTransaction:
