@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 from collections.abc import Callable
 from functools import cached_property
@@ -26,6 +25,7 @@ from notarium.pki.errors import (
     KeyMaterialMissingError,
     KeyStoreError,
 )
+from notarium.pki.files import publish_new
 from notarium.pki.generate import (
     CertifiedKey,
     build_ca_certificate,
@@ -159,48 +159,13 @@ class KeyStore:
 
     def _publish(self, name: str, data: bytes, mode: int) -> bool:
         """Write ``name`` only if it does not exist; False if another writer won."""
-        final = self.path(name)
-        temporary = self.path(f".{name}.{secrets.token_hex(8)}.tmp")
         try:
-            self._write_new(temporary, data, mode)
-            try:
-                # A hard link never replaces an existing name and makes the file appear
-                # complete, so a crash cannot leave a truncated key behind.
-                os.link(temporary, final)
-            except FileExistsError:
-                return False
-            except OSError:
-                # Some filesystems lack hard links; O_EXCL still guarantees no clobber.
-                try:
-                    self._write_new(final, data, mode)
-                except FileExistsError:
-                    return False
+            created = publish_new(self.path(name), data, mode)
         except OSError as exc:
-            raise KeyStoreError(f"cannot write {final}: {exc}") from exc
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
-        self._sync_directory()
-        return True
-
-    @staticmethod
-    def _write_new(path: Path, data: bytes, mode: int) -> None:
-        # Created with its final mode so there is no moment at which a private key is
-        # readable by anyone else; fchmod undoes any narrowing by the umask.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-        try:
-            os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                path.unlink()
-            raise
-        os.close(fd)
+            raise KeyStoreError(f"cannot write {self.path(name)}: {exc}") from exc
+        if created:
+            self._sync_directory()
+        return created
 
     def _sync_directory(self) -> None:
         with contextlib.suppress(OSError):

@@ -11,6 +11,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from notarium.errors import ConfigurationError
+from notarium.pki.files import publish_new
 
 KEY_FILE = "secrets.key"
 NONCE_SIZE = 12
@@ -29,15 +30,8 @@ class SecretBox:
         if self._aead is None:
             if not self._path.exists():
                 self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                try:
-                    fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                except FileExistsError:
-                    pass  # another process made it first; use theirs
-                else:
-                    with os.fdopen(fd, "wb") as handle:
-                        handle.write(AESGCM.generate_key(bit_length=256))
-                        handle.flush()
-                        os.fsync(handle.fileno())
+                # If another process wins the race, its key is the one everyone uses.
+                publish_new(self._path, AESGCM.generate_key(bit_length=256), 0o600)
             self._aead = AESGCM(self._path.read_bytes())
         return self._aead
 

@@ -8,9 +8,6 @@ seals can only embed revocation information that a validator can fetch.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from notarium.clock import Clock, SystemClock
+from notarium.pki.files import publish_new
 from notarium.pki.generate import BACKDATE, CertifiedKey
 from notarium.pki.keystore import CA_CERT, CA_KEY, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE
 from notarium.sealing.errors import SealMaterialError
@@ -184,47 +182,10 @@ def ensure_seal_material(
 
 
 def _publish(final: Path, data: bytes, mode: int) -> bool:
-    """Write ``final`` only if it does not exist yet; False if another writer won.
-
-    The file is completed under a temporary name and hard-linked into place, so a
-    concurrent reader never sees a truncated key and an existing file is never replaced.
-    """
-    temporary = final.with_name(f".{final.name}.{secrets.token_hex(8)}.tmp")
     try:
-        _write_new(temporary, data, mode)
-        try:
-            os.link(temporary, final)
-        except FileExistsError:
-            return False
-        except OSError:
-            try:
-                _write_new(final, data, mode)
-            except FileExistsError:
-                return False
+        return publish_new(final, data, mode)
     except OSError as exc:
         raise SealMaterialError(f"cannot write {final}: {exc}") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-    return True
-
-
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    # Created with its final mode so the private key is never readable by others, even
-    # briefly; fchmod undoes any narrowing by the umask.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
-        os.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            path.unlink()
-        raise
-    os.close(fd)
 
 
 def _read(path: Path) -> bytes:
