@@ -7,6 +7,7 @@ refuse the tokens.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -95,19 +96,23 @@ def build_ca_certificate(
     )
 
 
-def build_tsa_certificate(
+def build_leaf_certificate(
     public_key: ec.EllipticCurvePublicKey,
     *,
+    subject: x509.Name,
     ca: CertifiedKey,
     now: datetime,
-    organisation: str = "notarium",
+    validity: timedelta,
+    extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
 ) -> x509.Certificate:
-    """TSA leaf for ``public_key``, never outliving the CA that signs it."""
-    not_after = min(now + TSA_VALIDITY, ca.certificate.not_valid_after_utc)
+    """An end-entity certificate signed by ``ca`` that never outlives it: keyUsage
+    digitalSignature + nonRepudiation only (critical), plus ``extensions`` as
+    (value, critical) pairs."""
+    not_after = min(now + validity, ca.certificate.not_valid_after_utc)
     ca_ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
-    return (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(tsa_subject(organisation))
+        .subject_name(subject)
         .issuer_name(ca.certificate.subject)
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
@@ -128,13 +133,34 @@ def build_tsa_certificate(
             ),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return (
+        builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski.value),
             critical=False,
         )
         .sign(ca.private_key, hashes.SHA384())
+    )
+
+
+def build_tsa_certificate(
+    public_key: ec.EllipticCurvePublicKey,
+    *,
+    ca: CertifiedKey,
+    now: datetime,
+    organisation: str = "notarium",
+) -> x509.Certificate:
+    """TSA leaf for ``public_key``, never outliving the CA that signs it."""
+    return build_leaf_certificate(
+        public_key,
+        subject=tsa_subject(organisation),
+        ca=ca,
+        now=now,
+        validity=TSA_VALIDITY,
+        extensions=[(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True)],
     )
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from notarium.clock import Clock, SystemClock
 from notarium.pki.files import publish_new
-from notarium.pki.generate import BACKDATE, CertifiedKey
+from notarium.pki.generate import CertifiedKey, build_leaf_certificate
 from notarium.pki.keystore import CA_CERT, CA_KEY, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE
 from notarium.sealing.errors import SealMaterialError
 
@@ -67,61 +67,25 @@ def build_seal_certificate(
 ) -> x509.Certificate:
     """Seal leaf for ``public_key``, never outliving the CA that signs it."""
     crl_url, ocsp_url = revocation_urls(base_url)
-    not_after = min(now + SEAL_VALIDITY, ca.certificate.not_valid_after_utc)
-    ca_ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(seal_subject(organisation))
-        .issuer_name(ca.certificate.subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - BACKDATE)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.CRLDistributionPoints(
-                [
-                    x509.DistributionPoint(
-                        full_name=[x509.UniformResourceIdentifier(crl_url)],
-                        relative_name=None,
-                        reasons=None,
-                        crl_issuer=None,
-                    )
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(
-            x509.AuthorityInformationAccess(
-                [
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.OCSP,
-                        x509.UniformResourceIdentifier(ocsp_url),
-                    )
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski.value),
-            critical=False,
-        )
-        .sign(ca.private_key, hashes.SHA384())
+    crl_point = x509.DistributionPoint(
+        full_name=[x509.UniformResourceIdentifier(crl_url)],
+        relative_name=None,
+        reasons=None,
+        crl_issuer=None,
+    )
+    ocsp = x509.AccessDescription(
+        AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+    )
+    return build_leaf_certificate(
+        public_key,
+        subject=seal_subject(organisation),
+        ca=ca,
+        now=now,
+        validity=SEAL_VALIDITY,
+        extensions=[
+            (x509.CRLDistributionPoints([crl_point]), False),
+            (x509.AuthorityInformationAccess([ocsp]), False),
+        ],
     )
 
 
