@@ -4,7 +4,8 @@
 # when everything is already present.
 set -euo pipefail
 
-PACKAGES=(openssl curl poppler-utils libnss3-tools)
+# chromium drives web captures; clamav-daemon scans uploads (the tests run their own clamd).
+PACKAGES=(openssl curl poppler-utils libnss3-tools chromium clamav clamav-daemon fonts-dejavu-core)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
