@@ -64,6 +64,7 @@ class CaptureResult:
     user_agent: str
     browser_version: str
     screenshot_png: bytes  # full page
+    har: bytes  # HAR 1.2 JSON as the browser recorded it, response bodies embedded
     dom_html: str  # the rendered DOM after scrolling and banner dismissal
     exchanges: tuple[Exchange, ...]  # in request order; the main document first
     redirects: tuple[Redirect, ...]  # the main document's redirect chain, in order
