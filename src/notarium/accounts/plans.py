@@ -12,12 +12,16 @@ class Plan:
     name: str
     api_access: bool
     monthly_timestamps: int
+    daily_captures: int = 0
+    """Web capture certificates per UTC day; 0 means the plan has no capture subscription."""
 
 
 PLANS: dict[str, Plan] = {
     "free": Plan("free", api_access=False, monthly_timestamps=25),
-    "pro": Plan("pro", api_access=True, monthly_timestamps=5_000),
-    "business": Plan("business", api_access=True, monthly_timestamps=100_000),
+    # API access for hashes and seals, billed per use: no flat-rate capture subscription.
+    "starter": Plan("starter", api_access=True, monthly_timestamps=1_000),
+    "pro": Plan("pro", api_access=True, monthly_timestamps=5_000, daily_captures=50),
+    "business": Plan("business", api_access=True, monthly_timestamps=100_000, daily_captures=1_000),
 }
 
 

@@ -119,7 +119,8 @@ class UsageCounter(Base):
     account_id: Mapped[str] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
-    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    # "2026-11" for the monthly timestamp allowance, "capture:2026-11-21" for daily captures.
+    period: Mapped[str] = mapped_column(String(24), primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -285,6 +286,57 @@ class WebhookAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id"),)
+
+
+class WebCapture(Base):
+    """A certified web capture. Its manifest's hash is the record underneath it."""
+
+    __tablename__ = "web_captures"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(8))
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    assisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_web_captures_owner_created", "account_id", "mode", "created_at"),)
+
+
+class CaptureArtifact(Base):
+    """Evidence files, kept in the database so every server of a scaled deployment can
+    serve them and none is lost with one host's disk."""
+
+    __tablename__ = "capture_artifacts"
+
+    capture_id: Mapped[str] = mapped_column(
+        ForeignKey("web_captures.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AssistedCaptureGrant(Base):
+    """A link that lets a person clear a challenge in a live browser for one account.
+    Only the token's hash is stored."""
+
+    __tablename__ = "assisted_capture_grants"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(8))
+    key_id: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text)
+    protection: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    capture_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class JwtCredential(Base):
