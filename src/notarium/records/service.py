@@ -4,11 +4,12 @@ so no crash can leave a record without its token."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from notarium.accounts.plans import Plan
 from notarium.clock import Clock
@@ -97,13 +98,22 @@ class RecordService:
         self.clock = clock
         self.events: EventSink = events or NullSink()
 
-    def create(self, owner: Owner, plan: Plan, new: NewRecord) -> RecordView:
+    def create(
+        self,
+        owner: Owner,
+        plan: Plan,
+        new: NewRecord,
+        *,
+        also: Callable[[Session, RecordView], None] | None = None,
+    ) -> RecordView:
+        """Create the record and its token in one transaction. ``also`` runs inside that
+        transaction, for rows that must exist exactly when the record does."""
         # The unique constraints decide duplicates, so the common path costs three
         # statements. A violation is either this owner's duplicate or, astronomically
         # rarely, a certificate id drawn twice; the latter is retried with a new id.
         for attempt in range(2):
             try:
-                return self._insert(owner, plan, new)
+                return self._insert(owner, plan, new, also)
             except IntegrityError:
                 with self.read_sessions() as session:
                     existing = RecordRepository(session).owned_by_hash(
@@ -115,7 +125,13 @@ class RecordService:
                     raise
         raise AssertionError("unreachable")
 
-    def _insert(self, owner: Owner, plan: Plan, new: NewRecord) -> RecordView:
+    def _insert(
+        self,
+        owner: Owner,
+        plan: Plan,
+        new: NewRecord,
+        also: Callable[[Session, RecordView], None] | None = None,
+    ) -> RecordView:
         with self.sessions.begin() as session:
             now = self.clock.now()
             serial = TsaIssuanceRepository(session).allocate(
@@ -126,7 +142,7 @@ class RecordService:
             )
             view = RecordView(
                 id=str(uuid.uuid4()),
-                certificate_id=new_certificate_id(new.channel),
+                certificate_id=new.certificate_id or new_certificate_id(new.channel),
                 sha256=new.sha256,
                 filename=new.filename,
                 file_size_bytes=new.file_size_bytes,
@@ -171,6 +187,8 @@ class RecordService:
                     "timestamps this month is used up.",
                     code="MONTHLY_LIMIT_REACHED",
                 )
+            if also is not None:
+                also(session, view)
             self.events.emit(session, CREATED, [view.id])
             return view
 

@@ -35,6 +35,9 @@ class NewRecord:
     channel: str = "timestamps"
     metadata: dict[str, Any] | None = None
     public_metadata: bool = False
+    certificate_id: str | None = None
+    """Chosen by the caller when the id must appear inside the hashed content itself (a
+    capture's manifest names its certificate); drawn at random otherwise."""
 
 
 @dataclass(frozen=True)

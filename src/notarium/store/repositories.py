@@ -196,6 +196,18 @@ class UsageRepository:
         row = self.session.get(UsageCounter, (account_id, period))
         return row.used if row else 0
 
+    def release(self, account_id: str, period: str) -> None:
+        """Give back one unit :meth:`consume` took for work that then did not happen."""
+        self.session.execute(
+            update(UsageCounter)
+            .where(
+                UsageCounter.account_id == account_id,
+                UsageCounter.period == period,
+                UsageCounter.used > 0,
+            )
+            .values(used=UsageCounter.used - 1)
+        )
+
 
 class IdempotencyRepository:
     def __init__(self, session: Session) -> None:
