@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     embedded_workers: bool = True
     worker_poll_interval: float = 1.0
 
+    # Uploads. `unix:///run/clamav/clamd.ctl` or `tcp://127.0.0.1:3310`; unset, uploads
+    # are not scanned (the scanner's name says so).
+    clamd_address: str | None = None
+    clamd_timeout: float = 30.0
+    upload_max_bytes: int = 10 * 1024 * 1024
+
     # A UUID-derived OID (X.667) so no registered arc is borrowed; operators set their own.
     tsa_policy_oid: str = "2.25.40862002418761283865128035908318153351"
     tsa_accuracy_ms: int = 1000

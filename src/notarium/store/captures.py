@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notarium.store.models import AssistedCaptureGrant, CaptureArtifact, WebCapture
+from notarium.store.models import AssistedCaptureGrant, CaptureArtifact, Record, WebCapture
 
 
 class CaptureRepository:
@@ -21,28 +21,34 @@ class CaptureRepository:
         self.session.flush()
         self.session.add_all(artifacts)
 
-    def owned(self, account_id: str, mode: str, capture_id: str) -> WebCapture | None:
-        return self.session.scalars(
-            select(WebCapture).where(
+    def owned(self, account_id: str, mode: str, capture_id: str) -> tuple[WebCapture, str] | None:
+        """The capture and its record's public certificate id."""
+        row = self.session.execute(
+            select(WebCapture, Record.certificate_id)
+            .join(Record, Record.id == WebCapture.record_id)
+            .where(
                 WebCapture.id == capture_id,
                 WebCapture.account_id == account_id,
                 WebCapture.mode == mode,
             )
         ).first()
+        return None if row is None else (row[0], row[1])
 
     def get(self, capture_id: str) -> WebCapture | None:
         return self.session.get(WebCapture, capture_id)
 
     def page(
         self, account_id: str, mode: str, *, before: datetime | None, limit: int
-    ) -> list[WebCapture]:
-        query = select(WebCapture).where(
-            WebCapture.account_id == account_id, WebCapture.mode == mode
+    ) -> list[tuple[WebCapture, str]]:
+        query = (
+            select(WebCapture, Record.certificate_id)
+            .join(Record, Record.id == WebCapture.record_id)
+            .where(WebCapture.account_id == account_id, WebCapture.mode == mode)
         )
         if before is not None:
             query = query.where(WebCapture.created_at < before)
         query = query.order_by(WebCapture.created_at.desc(), WebCapture.id.desc()).limit(limit)
-        return list(self.session.scalars(query))
+        return [(row[0], row[1]) for row in self.session.execute(query)]
 
     def artifact(self, capture_id: str, name: str) -> CaptureArtifact | None:
         return self.session.get(CaptureArtifact, (capture_id, name))

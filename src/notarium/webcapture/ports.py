@@ -1,0 +1,22 @@
+"""What the web capture service needs from the evidence packager."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from notarium.capture.result import CaptureResult
+from notarium.webcapture.values import EvidenceFile
+
+
+@dataclass(frozen=True)
+class PackagedEvidence:
+    manifest_sha256: str
+    """What enters the pipeline: the record's hash."""
+    manifest_size: int
+    files: tuple[EvidenceFile, ...]
+    """Stored with the capture; served as they are."""
+
+
+class EvidencePackager(Protocol):
+    def package(self, result: CaptureResult, certificate_id: str) -> PackagedEvidence: ...

@@ -1,0 +1,353 @@
+"""Certifying a URL: capture, evidence, record, all or nothing.
+
+The daily allowance is reserved before the browser starts, so concurrent requests can
+never overshoot it, and given back whenever no certificate comes out: failed and blocked
+captures are never billed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from notarium.accounts.plans import Plan
+from notarium.capture.errors import BotProtectionBlocked, CaptureFailed, InvalidCaptureUrl
+from notarium.capture.ports import CaptureEngine
+from notarium.capture.result import CaptureResult
+from notarium.clock import Clock
+from notarium.egress.policy import Destination, EgressLookupError, EgressPolicy, EgressRefused
+from notarium.errors import NotFoundError
+from notarium.records.identifiers import new_certificate_id
+from notarium.records.service import RecordService
+from notarium.records.values import NewRecord, Owner, RecordView
+from notarium.store.captures import CaptureRepository
+from notarium.store.db import SessionFactory
+from notarium.store.models import AssistedCaptureGrant, CaptureArtifact, WebCapture
+from notarium.store.repositories import UsageRepository
+from notarium.webcapture.ports import EvidencePackager
+from notarium.webcapture.values import (
+    AssistGrant,
+    CertificationFailed,
+    DailyQuotaExceeded,
+    EvidenceFile,
+    GrantUnusable,
+    SubscriptionRequired,
+    WebCaptureView,
+)
+
+CHANNEL = "capture"
+MAX_URL_LENGTH = 2048
+
+
+class AssistanceRequired(BotProtectionBlocked):
+    """A blocked capture, with the link a person can use to clear the challenge."""
+
+    def __init__(self, blocked: BotProtectionBlocked, grant: AssistGrant) -> None:
+        super().__init__(blocked.message, kind=blocked.kind)
+        self.grant = grant
+
+
+def capture_period(instant: datetime) -> str:
+    return f"capture:{instant.astimezone(UTC):%Y-%m-%d}"
+
+
+def seconds_to_next_day(instant: datetime) -> int:
+    day = instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((day + timedelta(days=1) - instant).total_seconds()))
+
+
+def view_of(row: WebCapture, certificate_id: str) -> WebCaptureView:
+    return WebCaptureView(
+        recording_id=row.id,
+        certificate_id=certificate_id,
+        record_id=row.record_id,
+        url=row.url,
+        final_url=row.final_url,
+        title=row.title,
+        assisted=row.assisted,
+        created_at=row.created_at,
+        mode=row.mode,
+        facts=dict(row.facts),
+    )
+
+
+class WebCaptureService:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        read_sessions: SessionFactory,
+        records: RecordService,
+        engine: Callable[[], CaptureEngine],
+        packager: EvidencePackager,
+        policy: EgressPolicy,
+        clock: Clock,
+        *,
+        assist_lifetime: timedelta = timedelta(minutes=30),
+    ) -> None:
+        self.sessions = sessions
+        self.read_sessions = read_sessions
+        self.records = records
+        # The browser pool starts on first use, not when a CLI command builds the runtime.
+        self._engine_factory = engine
+        self._engine: CaptureEngine | None = None
+        self.packager = packager
+        self.policy = policy
+        self.clock = clock
+        self.assist_lifetime = assist_lifetime
+
+    def engine(self) -> CaptureEngine:
+        if self._engine is None:
+            self._engine = self._engine_factory()
+        return self._engine
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.close()
+            self._engine = None
+
+    # -- admission ---------------------------------------------------------------------
+
+    def check_url(self, url: object) -> str:
+        """The URL as given, if it may be captured: absolute, https (or http to a host the
+        operator allowlisted), and not aimed at a refused address."""
+        if not isinstance(url, str) or not url.strip():
+            raise InvalidCaptureUrl("`url` is required: the https:// address to certify.")
+        url = url.strip()
+        if len(url) > MAX_URL_LENGTH:
+            raise InvalidCaptureUrl(f"`url` is longer than {MAX_URL_LENGTH} characters.")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidCaptureUrl("`url` must be an absolute https:// URL.")
+        try:
+            destination = self.policy.vet(url)
+        except EgressRefused as exc:
+            raise InvalidCaptureUrl(f"`url` cannot be captured: {exc.message}") from None
+        except EgressLookupError as exc:
+            raise CaptureFailed(f"The browser could not load the URL: {exc.message}") from None
+        if parts.scheme != "https" and not self._allowlisted(destination):
+            raise InvalidCaptureUrl("`url` must be an https:// URL.")
+        return url
+
+    def _allowlisted(self, destination: Destination) -> bool:
+        if destination.host.rstrip(".") in self.policy.hosts:
+            return True
+        return all(
+            any(address in network for network in self.policy.networks)
+            for address in destination.addresses
+        )
+
+    def _reserve(self, owner: Owner, plan: Plan) -> str:
+        if plan.daily_captures <= 0:
+            raise SubscriptionRequired(
+                f"Web certificates need a flat-rate subscription; the {plan.name} plan has none."
+            )
+        now = self.clock.now()
+        period = capture_period(now)
+        with self.sessions.begin() as session:
+            if not UsageRepository(session).consume(owner.account_id, period, plan.daily_captures):
+                raise DailyQuotaExceeded(
+                    f"The {plan.name} plan's {plan.daily_captures} captures for today are used "
+                    "up; the allowance resets at 00:00 UTC.",
+                    retry_after=seconds_to_next_day(now),
+                )
+        return period
+
+    def _release(self, owner: Owner, period: str) -> None:
+        with self.sessions.begin() as session:
+            UsageRepository(session).release(owner.account_id, period)
+
+    # -- certification -----------------------------------------------------------------
+
+    async def certify(self, owner: Owner, plan: Plan, key_id: str, url: object) -> WebCaptureView:
+        checked = await asyncio.to_thread(self.check_url, url)
+        period = await asyncio.to_thread(self._reserve, owner, plan)
+        try:
+            result = await self.engine().capture(checked)
+            return await asyncio.to_thread(self._certify_result, owner, plan, checked, result)
+        except BotProtectionBlocked as blocked:
+            self._release(owner, period)
+            grant = await asyncio.to_thread(self._grant, owner, key_id, checked, blocked.kind)
+            raise AssistanceRequired(blocked, grant) from None
+        except BaseException:
+            # Synchronously: a cancelled request must still give its reservation back.
+            self._release(owner, period)
+            raise
+
+    async def certify_result(
+        self, owner: Owner, plan: Plan, url: str, result: CaptureResult
+    ) -> WebCaptureView:
+        """Certify what an assisted session captured, under the same allowance rules."""
+        period = await asyncio.to_thread(self._reserve, owner, plan)
+        try:
+            return await asyncio.to_thread(self._certify_result, owner, plan, url, result)
+        except BaseException:
+            self._release(owner, period)
+            raise
+
+    def _certify_result(
+        self, owner: Owner, plan: Plan, url: str, result: CaptureResult
+    ) -> WebCaptureView:
+        if not result.exchanges or not result.har or not result.screenshot_png:
+            raise CertificationFailed(
+                "The capture produced no usable evidence (no network log or screenshot)."
+            )
+        certificate_id = new_certificate_id(CHANNEL)
+        evidence = self.packager.package(result, certificate_id)
+        recording_id = str(uuid.uuid4())
+        facts = _facts(result)
+
+        def store(session: Session, record: RecordView) -> None:
+            CaptureRepository(session).insert(
+                WebCapture(
+                    id=recording_id,
+                    account_id=owner.account_id,
+                    mode=owner.mode,
+                    record_id=record.id,
+                    url=url,
+                    final_url=result.final_url,
+                    title=result.title[:1000],
+                    assisted=result.assisted,
+                    facts=facts,
+                    created_at=record.created_at,
+                ),
+                [_artifact(recording_id, file) for file in evidence.files],
+            )
+
+        record = self.records.create(
+            owner,
+            plan,
+            NewRecord(
+                sha256=evidence.manifest_sha256,
+                filename="manifest.json",
+                file_size_bytes=evidence.manifest_size,
+                file_type="application/json",
+                channel=CHANNEL,
+                metadata={"url": url, "finalUrl": result.final_url},
+                certificate_id=certificate_id,
+            ),
+            also=store,
+        )
+        return WebCaptureView(
+            recording_id=recording_id,
+            certificate_id=record.certificate_id,
+            record_id=record.id,
+            url=url,
+            final_url=result.final_url,
+            title=result.title,
+            assisted=result.assisted,
+            created_at=record.created_at,
+            mode=owner.mode,
+            facts=facts,
+        )
+
+    # -- assisted capture --------------------------------------------------------------
+
+    def _grant(self, owner: Owner, key_id: str, url: str, protection: str) -> AssistGrant:
+        token = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        expires_at = now + self.assist_lifetime
+        with self.sessions.begin() as session:
+            CaptureRepository(session).add_grant(
+                AssistedCaptureGrant(
+                    token_hash=_token_hash(token),
+                    account_id=owner.account_id,
+                    mode=owner.mode,
+                    key_id=key_id,
+                    url=url,
+                    protection=protection,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+        return AssistGrant(token=token, url=url, protection=protection, expires_at=expires_at)
+
+    def open_grant(self, token: str) -> AssistedCaptureGrant:
+        with self.read_sessions() as session:
+            grant = CaptureRepository(session).grant(_token_hash(token))
+            if grant is not None:
+                session.expunge(grant)
+        if grant is None or grant.capture_id is not None:
+            raise GrantUnusable("This assisted-capture link is unknown or was already used.")
+        if grant.expires_at <= self.clock.now():
+            raise GrantUnusable("This assisted-capture link has expired.")
+        return grant
+
+    def close_grant(self, token: str, capture_id: str) -> None:
+        with self.sessions.begin() as session:
+            grant = CaptureRepository(session).grant(_token_hash(token), lock=True)
+            if grant is None or grant.capture_id is not None:
+                raise GrantUnusable("This assisted-capture link was already used.")
+            grant.capture_id = capture_id
+
+    # -- reading -----------------------------------------------------------------------
+
+    def get(self, owner: Owner, recording_id: str) -> WebCaptureView:
+        with self.read_sessions() as session:
+            found = CaptureRepository(session).owned(owner.account_id, owner.mode, recording_id)
+            if found is None:
+                raise _not_found()
+            return view_of(*found)
+
+    def page(self, owner: Owner, *, before: datetime | None, limit: int) -> list[WebCaptureView]:
+        with self.read_sessions() as session:
+            rows = CaptureRepository(session).page(
+                owner.account_id, owner.mode, before=before, limit=limit
+            )
+            return [view_of(*row) for row in rows]
+
+    def artifact(self, recording_id: str, name: str) -> EvidenceFile:
+        """No owner check: callers reach this only through a signed link or after one."""
+        with self.read_sessions() as session:
+            row = CaptureRepository(session).artifact(recording_id, name)
+            if row is None:
+                raise _not_found()
+            return EvidenceFile(row.name, row.media_type, bytes(row.content))
+
+    def artifacts(self, recording_id: str) -> list[EvidenceFile]:
+        with self.read_sessions() as session:
+            return [
+                EvidenceFile(row.name, row.media_type, bytes(row.content))
+                for row in CaptureRepository(session).artifacts(recording_id)
+            ]
+
+
+def _not_found() -> NotFoundError:
+    return NotFoundError("No web certificate with that recordingId.", code="not_found")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _artifact(capture_id: str, file: EvidenceFile) -> CaptureArtifact:
+    return CaptureArtifact(
+        capture_id=capture_id,
+        name=file.name,
+        media_type=file.media_type,
+        sha256=hashlib.sha256(file.content).hexdigest(),
+        content=file.content,
+    )
+
+
+def _facts(result: CaptureResult) -> dict[str, object]:
+    return {
+        "title": result.title,
+        "startedAt": result.started.isoformat(),
+        "finishedAt": result.finished.isoformat(),
+        "viewport": list(result.viewport),
+        "userAgent": result.user_agent,
+        "browserVersion": result.browser_version,
+        "redirects": [
+            {"url": r.url, "status": r.status, "location": r.location} for r in result.redirects
+        ],
+        "serverIps": list(result.server_ips),
+        "consentDismissed": list(result.consent_dismissed),
+        "blockedRequests": len(result.blocked_requests),
+    }
