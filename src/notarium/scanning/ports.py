@@ -20,11 +20,20 @@ class ScannerUnavailable(NotariumError):
     code = "scanner_unavailable"
 
 
+class ScanLimitExceeded(ScannerUnavailable):
+    """The scanner refused the stream as larger than it is configured to scan (clamd's
+    ``StreamMaxLength``). Still a refusal, never a pass; the operator's limit needs raising."""
+
+    code = "scan_limit_exceeded"
+
+
 @dataclass(frozen=True)
 class ScanVerdict:
     clean: bool
     signature: str | None = None
     """The matched signature's name when not clean."""
+    scanned: bool = True
+    """False when no scanner looked at the content (scanning is not configured)."""
 
 
 @runtime_checkable

@@ -1,0 +1,3 @@
+"""The real clamd for the scanner tests."""
+
+from fakes.clamd import clamd_daemon  # noqa: F401
