@@ -1,0 +1,51 @@
+"""Certificate PDFs for any kind of record: render, embed the proofs, seal.
+
+Web captures and every hash-record family call the same :meth:`CertificateBuilder.build`
+with their own facts, extra sections and attached files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from notarium.certificate_pdf.attachments import embed_attachments
+from notarium.certificate_pdf.facts import Attachment, CertificateFacts, Section
+from notarium.certificate_pdf.instructions import default_instructions
+from notarium.certificate_pdf.render import render_certificate
+from notarium.clock import Clock
+from notarium.sealing.sealer import Sealer
+
+
+class CertificateBuilder:
+    """Builds sealed certificate PDFs with the service's PAdES seal (B-T)."""
+
+    def __init__(self, sealer: Sealer, clock: Clock, *, chain_url: str | None = None) -> None:
+        self._sealer = sealer
+        self._clock = clock
+        self._chain_url = chain_url
+
+    def build(
+        self,
+        facts: CertificateFacts,
+        *,
+        attachments: Sequence[Attachment] = (),
+        sections: Sequence[Section] = (),
+        instructions: Sequence[str] | None = None,
+    ) -> bytes:
+        """The sealed certificate. ``instructions`` replaces the default steps for
+        checking it offline (which mention only the attachments actually carried)."""
+        steps = (
+            tuple(instructions)
+            if instructions is not None
+            else default_instructions(facts, attachments, chain_url=self._chain_url)
+        )
+        unsigned = render_certificate(
+            facts,
+            sections=sections,
+            instructions=steps,
+            attachment_names=sorted(a.name for a in attachments),
+        )
+        with_files = embed_attachments(unsigned, attachments, when=self._clock.now())
+        return self._sealer.seal(
+            with_files, reason=f"Certificate {facts.certificate_id}", level="B-T"
+        )

@@ -1,0 +1,39 @@
+"""The certificate PDF service, built from the settings and the services it draws on."""
+
+from __future__ import annotations
+
+from notarium.certificate_pdf.builder import CertificateBuilder
+from notarium.certificate_pdf.cache import PdfCache
+from notarium.certificate_pdf.service import CertificatePdfService
+from notarium.certificate_pdf.verification import PdfVerifier
+from notarium.clock import Clock
+from notarium.config import Settings
+from notarium.pki.keystore import KeyStore
+from notarium.proofs.service import ProofService
+from notarium.records.service import RecordService
+from notarium.sealing.service import SealService
+from notarium.translog.service import TransparencyLog
+
+
+def build_certificate_pdfs(
+    settings: Settings,
+    *,
+    clock: Clock,
+    keystore: KeyStore,
+    records: RecordService,
+    proofs: ProofService,
+    log: TransparencyLog,
+    seal: SealService,
+) -> CertificatePdfService:
+    return CertificatePdfService(
+        records,
+        proofs,
+        log,
+        CertificateBuilder(seal.sealer, clock, chain_url=f"{settings.base_url}/tsa/certchain"),
+        # The CA's own CRL, built in process: checking an upload never needs the network.
+        PdfVerifier(keystore.ca_certificate(), lambda: [seal.crl()]),
+        PdfCache(settings.data_dir / "certificates"),
+        base_url=settings.base_url,
+        organisation=settings.organisation,
+        log_origin=settings.log_origin,
+    )

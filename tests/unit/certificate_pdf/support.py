@@ -1,0 +1,77 @@
+"""Reading certificate PDFs back with independent tools: poppler and pyHanko's reader."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+PDFTOTEXT = shutil.which("pdftotext")
+PDFDETACH = shutil.which("pdfdetach")
+PDFTOPPM = shutil.which("pdftoppm")
+
+
+def _tool(path: str | None, name: str) -> str:
+    if path is None:
+        pytest.fail(f"{name} is not installed (poppler-utils, scripts/system-deps.sh)")
+    return path
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    source = tmp_path / "text-source.pdf"
+    source.write_bytes(pdf)
+    result = subprocess.run(
+        [_tool(PDFTOTEXT, "pdftotext"), "-layout", str(source), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return result.stdout
+
+
+def detached_files(pdf: bytes, tmp_path: Path) -> dict[str, bytes]:
+    """What poppler's ``pdfdetach -saveall`` finds in the document."""
+    out = tmp_path / "detached"
+    out.mkdir()
+    source = tmp_path / "detach-source.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        [_tool(PDFDETACH, "pdfdetach"), "-saveall", "-o", str(out), str(source)],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return {path.name: path.read_bytes() for path in out.iterdir()}
+
+
+def embedded_file_specs(pdf: bytes) -> dict[str, object]:
+    """The file specification dictionaries of the EmbeddedFiles name tree, by name, as
+    pyHanko's reader sees them."""
+    reader = PdfFileReader(BytesIO(pdf))
+    names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    return {str(names[i]): names[i + 1].get_object() for i in range(0, len(names), 2)}
+
+
+def page_count(pdf: bytes) -> int:
+    return int(PdfFileReader(BytesIO(pdf)).root["/Pages"]["/Count"])
+
+
+def flip_byte_in_content(pdf: bytes) -> bytes:
+    """The document with one byte of its first page's content stream changed: inside the
+    range every signature covers."""
+    reader = PdfFileReader(BytesIO(pdf))
+    page = reader.root["/Pages"]["/Kids"][0].get_object()
+    contents = page.raw_get("/Contents")
+    reference = (contents[0] if isinstance(contents, list) else contents).reference
+    header = re.search(rb"(?<![0-9])%d %d obj" % (reference.idnum, reference.generation), pdf)
+    assert header is not None
+    position = pdf.index(b"stream", header.end()) + len(b"stream\n") + 10
+    changed = bytearray(pdf)
+    changed[position] ^= 0x01
+    return bytes(changed)
