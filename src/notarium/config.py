@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     idempotency_lease_seconds: int = 60
     sqlite_synchronous: str = "FULL"
 
+    # Lightning (L402 payments). `dev`: the built-in single-machine development node,
+    # settled with `notarium dev pay`; `lnd`: an LND node over its REST API.
+    lightning_backend: Literal["dev", "lnd"] = "dev"
+    # BOLT11 currency of the development node's invoices (`bcrt`: regtest, `lnbcrt...`).
+    lightning_dev_currency: Literal["bcrt", "tb", "tbs", "bc"] = "bcrt"
+    lnd_rest_url: str | None = None
+    lnd_macaroon_path: Path | None = None
+    lnd_tls_cert_path: Path | None = None
+    lnd_timeout: float = 10.0
+
     @field_validator(
         "egress_allowlist",
         "ots_calendars",

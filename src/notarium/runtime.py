@@ -14,6 +14,8 @@ from notarium.clock import Clock, SystemClock
 from notarium.config import Settings
 from notarium.egress.policy import EgressPolicy
 from notarium.idempotency.service import IdempotencyService
+from notarium.lightning.factory import build_lightning
+from notarium.lightning.ports import LightningBackend
 from notarium.mail.smtp import SmtpMailer
 from notarium.pki.keystore import KeyStore
 from notarium.pki.secretbox import SecretBox
@@ -48,9 +50,11 @@ class Runtime:
     translog: TransparencyLog
     webhooks: WebhookService
     seal: SealService
+    lightning: LightningBackend
 
     def close(self) -> None:
         self.webhooks.close()
+        self.lightning.close()
         self.engine.dispose()
 
 
@@ -125,6 +129,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         translog=translog,
         webhooks=webhooks,
         seal=seal,
+        lightning=build_lightning(settings, clock=clock),
         anchoring=AnchoringService(
             sessions,
             clock,

@@ -569,6 +569,50 @@ def _rpc_headers(url: str) -> Any:
     return header
 
 
+@cli.group()
+def dev() -> None:
+    """Development helpers for the embedded mode."""
+
+
+@dev.command("pay")
+@click.argument("invoice")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def dev_pay(invoice: str, as_json: bool) -> None:
+    """Settle INVOICE (a BOLT11 payment request) on the built-in development Lightning
+    node and print its preimage in hex. Only with NOTARIUM_LIGHTNING_BACKEND=dev."""
+    from notarium.lightning.factory import build_dev_node
+    from notarium.lightning.invoices import decode_invoice
+
+    settings = _settings()
+    if settings.lightning_backend != "dev":
+        raise click.ClickException(
+            f"`notarium dev pay` settles invoices of the built-in development node only, and "
+            f"NOTARIUM_LIGHTNING_BACKEND is '{settings.lightning_backend}': pay this invoice "
+            "with a Lightning wallet"
+        )
+    node = build_dev_node(settings)
+    try:
+        preimage = node.pay(invoice)
+        decoded = decode_invoice(invoice)
+    except NotariumError as error:
+        _fail(error)
+        return
+    finally:
+        node.close()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "preimage": preimage.hex(),
+                    "payment_hash": decoded.payment_hash,
+                    "amount_sats": decoded.amount_sats,
+                }
+            )
+        )
+    else:
+        click.echo(preimage.hex())
+
+
 def main() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     cli()
