@@ -1,0 +1,1 @@
+"""Uploaded files: what their content is, and whether it may be accepted."""
