@@ -50,8 +50,9 @@ DEFAULT_STREAM_IDLE_TIMEOUT: Final = 300.0
 #: Older LND versions answer a lookup of an unknown hash with HTTP 500 and these words
 #: (gRPC code 2) instead of 404 (gRPC NotFound).
 _NOT_FOUND_MESSAGES: Final = ("unable to locate invoice", "there are no existing invoices")
-#: LND rejects a missing or wrong macaroon with HTTP 500 and gRPC code 2, not 401.
-_MACAROON_MESSAGES: Final = ("macaroon", "verification failed", "cannot get macaroon")
+#: LND rejects a missing or wrong macaroon, or one without the invoice permissions, with
+#: HTTP 500 and gRPC code 2, not 401.
+_MACAROON_MESSAGES: Final = ("macaroon", "verification failed", "permission denied")
 
 
 class LndConfigurationError(ConfigurationError):

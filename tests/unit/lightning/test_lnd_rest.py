@@ -210,11 +210,20 @@ def test_wrong_macaroon(lnd: FakeLnd) -> None:
             backend.close()
 
 
-@pytest.mark.parametrize("status", [401, 403])
-def test_an_authenticating_proxy_refusing(
-    backend: LndRestBackend, lnd: FakeLnd, status: int
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        # An authenticating proxy in front of LND.
+        (401, b"unauthorized"),
+        (403, b"forbidden"),
+        # LND itself, for a macaroon without the invoices:write permission.
+        (500, b'{"code": 2, "message": "permission denied", "details": []}'),
+    ],
+)
+def test_credentials_refused(
+    backend: LndRestBackend, lnd: FakeLnd, status: int, body: bytes
 ) -> None:
-    lnd.reply_next(status, b"forbidden", "text/plain")
+    lnd.reply_next(status, body, "text/plain")
     with pytest.raises(LightningUnavailable, match=f"refused the macaroon \\(HTTP {status}\\)"):
         backend.create_invoice(100, "memo", 600)
 
