@@ -354,3 +354,71 @@ class JwtCredential(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_jwt_credentials_account", "account_id"),)
+
+
+class L402Token(Base):
+    """One L402 token: its macaroon's root key (sealed; erasing it revokes the token),
+    the request it was minted for, and once redeemed the answer it bought (sealed too, as
+    it may carry a webhook secret), kept so a retry of the paid request gets that answer."""
+
+    __tablename__ = "l402_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payment_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    root_key_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    request_digest: Mapped[str] = mapped_column(String(64))
+    amount_sats: Mapped[int] = mapped_column(BigInteger)
+    invoice: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    result_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    record_id: Mapped[str | None] = mapped_column(
+        ForeignKey("records.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (Index("ix_l402_tokens_expires", "expires_at"),)
+
+
+class L402Timestamp(Base):
+    """What an L402 timestamp adds to its record: where its status changes are announced,
+    and whether its file was kept."""
+
+    __tablename__ = "l402_timestamps"
+
+    record_id: Mapped[str] = mapped_column(
+        ForeignKey("records.id", ondelete="CASCADE"), primary_key=True
+    )
+    webhook_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    webhook_endpoint_id: Mapped[str | None] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="SET NULL"), nullable=True
+    )
+    notification_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    file_stored: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class L402Mail(Base):
+    """The L402 confirmation e-mails, written in the transaction that confirmed the
+    record, so none is lost between the confirmation and the mail server."""
+
+    __tablename__ = "l402_mail_outbox"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (Index("ix_l402_mail_outbox_due", "state", "next_attempt_at"),)

@@ -1,0 +1,20 @@
+"""The document's status names and confirmation counts."""
+
+from __future__ import annotations
+
+from notarium.l402.status import confirmations, public_status
+from notarium.records.values import STATUSES
+
+
+def test_every_pipeline_status_has_a_document_name() -> None:
+    assert [public_status(s) for s in STATUSES] == ["queued", "broadcasted", "confirmed", "failed"]
+
+
+def test_confirmations() -> None:
+    assert confirmations("queued", None, 100) == 0
+    assert confirmations("broadcasted", None, 100) == 0
+    assert confirmations("confirmed", 939_157, 939_159) == 3
+    assert confirmations("confirmed", 939_157, None) is None
+    assert confirmations("confirmed", None, 939_159) is None
+    # A tip read just before the block arrived still counts the block itself.
+    assert confirmations("confirmed", 939_157, 939_156) == 1
