@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 
 from backends import REDIS_URL, postgres_available, postgres_schema, redis_available
+from fakes.clamd import clamd_daemon  # noqa: F401 - one real clamd for the session, on demand
 from notarium.config import Settings
 from notarium.http.app import create_app
 from notarium.runtime import Runtime, build_runtime
