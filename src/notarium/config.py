@@ -60,6 +60,19 @@ class Settings(BaseSettings):
     embedded_workers: bool = True
     worker_poll_interval: float = 1.0
 
+    # Web captures: a warm pool of system Chromium browsers, one capture per slot at a
+    # time. NOTARIUM_EGRESS_ALLOWLIST also admits plain-http capture URLs on its hosts.
+    capture_slots: int = 2
+    capture_queue_timeout: float = 30.0
+    capture_timeout: float = 60.0
+    capture_viewport_width: int = 1280
+    capture_viewport_height: int = 800
+    capture_user_agent: str | None = None
+    capture_locale: str = "en-US"
+    capture_challenge_wait: float = 5.0
+    capture_assisted_ttl: float = 600.0
+    capture_chromium_path: Path = Path("/usr/bin/chromium")
+
     # Uploads. `unix:///run/clamav/clamd.ctl` or `tcp://127.0.0.1:3310`; unset, uploads
     # are not scanned (the scanner's name says so).
     clamd_address: str | None = None

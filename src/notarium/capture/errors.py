@@ -36,3 +36,15 @@ class ServiceBusy(CaptureError):
     """Every browser slot stayed taken for longer than the configured wait."""
 
     code = "service_busy"
+
+
+class AssistedSessionClosed(CaptureError):
+    """The assisted-capture session expired, was certified, or was closed."""
+
+    code = "assisted_session_closed"
+
+
+class InvalidAssistedInput(ValidationError):
+    """An input event for the live browser that cannot be performed as sent."""
+
+    code = "invalid_input"

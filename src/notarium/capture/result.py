@@ -52,6 +52,14 @@ class Redirect:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """How long one step of a capture took."""
+
+    step: str  # "navigation", "load", "network_idle", "consent", "scroll", "screenshot", ...
+    milliseconds: float
+
+
+@dataclass(frozen=True)
 class CaptureResult:
     """Everything a finished capture produced."""
 
@@ -73,3 +81,6 @@ class CaptureResult:
     consent_dismissed: tuple[str, ...] = ()  # which banners were dismissed, by name
     assisted: bool = False  # a person cleared a challenge in the live browser first
     blocked_requests: tuple[str, ...] = field(default=())  # URLs refused by egress policy
+    final_status: int = 0  # HTTP status of the final main document (an error page is kept)
+    page_loaded: bool = True  # False: the time limit came before the load event; as it stood
+    timings: tuple[Timing, ...] = ()  # in the order the steps ran
