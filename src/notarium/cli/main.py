@@ -467,16 +467,19 @@ def proof(timestamp_id: str, output: Path, server: str, api_key: str) -> None:
 @cli.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument(
-    "proof_file", metavar="PROOF", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "proof_file",
+    metavar="[PROOF]",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
 @click.option(
     "--trust",
     "trust",
     multiple=True,
-    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="PEM file of trusted root certificate(s): the service's TSA CA and any "
-    "external TSA roots (repeatable).",
+    "external TSA roots (repeatable). Required with PROOF; for an evidence package, "
+    "the CA inside it is trusted when this is left out.",
 )
 @click.option(
     "--service-key",
@@ -494,7 +497,7 @@ def proof(timestamp_id: str, output: Path, server: str, api_key: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def verify(
     file: Path,
-    proof_file: Path,
+    proof_file: Path | None,
     trust: tuple[Path, ...],
     service_keys: tuple[str, ...],
     bitcoin_rpc: str | None,
@@ -502,7 +505,11 @@ def verify(
     as_json: bool,
 ) -> None:
     """Check FILE against PROOF offline: hash, RFC 3161 token and chain, signature, Merkle
-    path, anchors and log inclusion. Exits 1 naming the first check that failed."""
+    path, anchors and log inclusion. Exits 1 naming the first check that failed.
+
+    With FILE an evidence package (a web capture's ZIP) and no PROOF: check every artifact
+    against the manifest, the manifest's signature and token, the WACZ and its signature,
+    and the record's proof inside. Exits 1 if any check failed."""
     import base64
 
     from cryptography import x509
@@ -519,6 +526,11 @@ def verify(
     headers = BlockHeaders(
         by_height=_rpc_headers(bitcoin_rpc) if bitcoin_rpc else None, given=given
     )
+    if proof_file is None:
+        _verify_evidence(file, roots, pinned, headers, as_json)
+        return
+    if not roots:
+        raise click.ClickException("--trust is required to check a file against a proof")
     try:
         report = verify_proof(
             proof_file.read_bytes(),
@@ -552,6 +564,29 @@ def verify(
     for check in report.checks:
         click.echo(f"{check.status.upper():<8} {check.name}: {check.detail}")
     click.echo(f"OK: {file} (sha256 {report.sha256}) time-stamped at {report.gen_time.isoformat()}")
+
+
+def _verify_evidence(
+    file: Path, roots: list[Any], pinned: list[bytes], headers: Any, as_json: bool
+) -> None:
+    from notarium.evidence.package import looks_like_evidence_package
+    from notarium.evidence.verify import report_json, report_lines, verify_evidence_package
+
+    data = file.read_bytes()
+    if not looks_like_evidence_package(data):
+        raise click.ClickException(
+            f"{file} is not an evidence package; give a PROOF to check a file against"
+        )
+    report = verify_evidence_package(
+        data, trust_roots=roots or None, service_public_keys=pinned, headers=headers
+    )
+    if as_json:
+        click.echo(json.dumps(report_json(report)))
+    else:
+        for line in report_lines(report):
+            click.echo(line, err=not report.ok and line.startswith("FAILED"))
+    if not report.ok:
+        sys.exit(1)
 
 
 def _rpc_headers(url: str) -> Any:

@@ -30,7 +30,7 @@ from notarium.evidence.package import (
     EvidencePackage,
 )
 from notarium.evidence.ports import InProcessTimestamper, Timestamper
-from notarium.evidence.wacz import build_wacz
+from notarium.evidence.wacz import DigestSigner, build_wacz
 from notarium.evidence.wacz_signing import WaczSigner, ensure_wacz_signing_key
 from notarium.evidence.warc import build_warc
 from notarium.pki.keystore import KeyStore
@@ -64,7 +64,7 @@ class EvidenceService:
         *,
         signer: RecordSigner,
         timestamper: Timestamper,
-        wacz_signer: WaczSigner,
+        wacz_signer: DigestSigner,
         ca_certificate: x509.Certificate,
         tsa_chain_pem: bytes,
         clock: Clock,

@@ -13,9 +13,11 @@ import pytest
 
 from notarium.clock import SystemClock
 from notarium.evidence import EvidencePackage, EvidenceService, build_evidence_service
-from notarium.evidence.ports import InProcessTimestamper
+from notarium.evidence.ports import InProcessTimestamper, Timestamper
+from notarium.evidence.wacz_signing import WaczSigner, ensure_wacz_signing_key
 from notarium.pki.keystore import KeyStore
 from notarium.proofs.signing import Ed25519RecordSigner
+from notarium.sealing.certificates import load_ca
 from notarium.tsa.authority import TimeStampAuthority
 from notarium.tsa.fakes import CountingSerialSource
 
@@ -88,6 +90,20 @@ def serials() -> CountingSerialSource:
 @pytest.fixture(scope="session")
 def timestamper(pki: Pki, serials: CountingSerialSource) -> InProcessTimestamper:
     return InProcessTimestamper(pki.authority, serials)
+
+
+def signer_for(
+    pki: Pki, timestamper: Timestamper, domain: str = "notary.example.test"
+) -> WaczSigner:
+    return WaczSigner(
+        ensure_wacz_signing_key(pki.keys_dir),
+        load_ca(pki.keys_dir),
+        timestamper,
+        domain=domain,
+        organisation="Example Notary",
+        software="notarium test",
+        clock=SystemClock(),
+    )
 
 
 @pytest.fixture(scope="session")

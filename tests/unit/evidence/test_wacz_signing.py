@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from notarium.clock import FrozenClock, SystemClock
+from notarium.clock import FrozenClock
 from notarium.evidence import EvidencePackage
 from notarium.evidence.errors import EvidenceKeyError, WaczSignatureError
-from notarium.evidence.ports import InProcessTimestamper, Timestamper
+from notarium.evidence.ports import InProcessTimestamper
 from notarium.evidence.wacz_signing import (
     SIGNING_CERT_VALIDITY,
     WACZ_SIGNING_KEY,
@@ -33,7 +33,7 @@ from notarium.proofs.rfc3161 import parse_timestamp_token
 from notarium.sealing.certificates import load_ca
 from notarium.tsa.response import granted_response
 
-from .conftest import Pki, edit_zip, run, tool, zip_entries
+from .conftest import Pki, edit_zip, run, signer_for, tool, zip_entries
 
 HASH = "sha256:" + "ab" * 32
 CREATED = "2026-11-21T09:31:05Z"
@@ -42,20 +42,6 @@ CREATED = "2026-11-21T09:31:05Z"
 def signed_data_of(package: EvidencePackage) -> dict[str, Any]:
     digest = json.loads(zip_entries(package.wacz)["datapackage-digest.json"])
     return dict(digest["signedData"])
-
-
-def signer_for(
-    pki: Pki, timestamper: Timestamper, domain: str = "notary.example.test"
-) -> WaczSigner:
-    return WaczSigner(
-        ensure_wacz_signing_key(pki.keys_dir),
-        load_ca(pki.keys_dir),
-        timestamper,
-        domain=domain,
-        organisation="Example Notary",
-        software="notarium test",
-        clock=SystemClock(),
-    )
 
 
 def roots(pki: Pki) -> list[x509.Certificate]:
