@@ -56,4 +56,9 @@ def capture_facts(result: CaptureResult) -> dict[str, Any]:
         "assisted": bool(result.assisted),
         "blocked_requests": list(result.blocked_requests),
         "exchange_count": len(result.exchanges),
+        "final_status": int(result.final_status),
+        "page_loaded": bool(result.page_loaded),
+        "timings": [
+            {"step": t.step, "milliseconds": round(t.milliseconds)} for t in result.timings
+        ],
     }

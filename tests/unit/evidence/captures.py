@@ -18,6 +18,7 @@ from notarium.capture.result import (
     Exchange,
     Header,
     Redirect,
+    Timing,
     TlsDetails,
 )
 
@@ -241,5 +242,8 @@ def sample_capture(**changes: Any) -> CaptureResult:
         consent_dismissed=("OneTrust",),
         assisted=False,
         blocked_requests=("https://tracker.internal.test/pixel",),
+        final_status=200,
+        page_loaded=True,
+        timings=(Timing("navigation", 182.4), Timing("scroll", 1250.5), Timing("screenshot", 96.0)),
     )
     return replace(result, **changes)

@@ -69,6 +69,14 @@ def test_manifest_states_the_capture_facts(package: EvidencePackage, pki: Pki) -
     assert capture["assisted"] is False
     assert capture["blocked_requests"] == ["https://tracker.internal.test/pixel"]
     assert capture["exchange_count"] == 4
+    assert capture["final_status"] == 200
+    assert capture["page_loaded"] is True
+    # Durations are whole milliseconds: canonical JSON carries no fractions.
+    assert capture["timings"] == [
+        {"step": "navigation", "milliseconds": 182},
+        {"step": "scroll", "milliseconds": 1250},
+        {"step": "screenshot", "milliseconds": 96},
+    ]
 
     assert manifest["wacz"]["path"] == "capture.wacz"
     assert manifest["wacz"]["warc"]["path"] == "archive/data.warc.gz"
