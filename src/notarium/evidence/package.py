@@ -21,8 +21,11 @@ Entries carry the package's creation time, so the same inputs give the same byte
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -106,6 +109,42 @@ class EvidencePackage:
     tsa_chain_pem: bytes
     proof_json: bytes | None = None
     certificate_pdf: bytes | None = None
+
+    @classmethod
+    def from_files(cls, capture_id: str, files: Mapping[str, bytes]) -> EvidencePackage:
+        """A package read back from its entries (``read_zip`` of a stored ZIP), to hand out
+        again ``with_files`` its proof and certificate; its ZIP is byte for byte the one
+        it was read from, as entries are dated from the manifest's ``created``."""
+        missing = [name for name in REQUIRED_FILES if name not in files]
+        if missing:
+            raise EvidencePackageError(f"the evidence package lacks {', '.join(missing)}")
+        try:
+            manifest = json.loads(files[MANIFEST])
+            created = datetime.strptime(manifest["created"], "%Y-%m-%dT%H:%M:%S.%fZ")
+            stated_id = manifest["capture_id"]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise EvidencePackageError(f"manifest.json cannot be read: {exc}") from exc
+        if stated_id != capture_id:
+            raise EvidencePackageError(
+                f"the package is the evidence of capture {stated_id}, not {capture_id}"
+            )
+        return cls(
+            capture_id=capture_id,
+            created=created.replace(tzinfo=UTC),
+            manifest=files[MANIFEST],
+            manifest_sha256=hashlib.sha256(files[MANIFEST]).hexdigest(),
+            manifest_signature=files[MANIFEST_SIG],
+            manifest_tsr=files[MANIFEST_TSR],
+            wacz=files[WACZ_FILE],
+            har=files[HAR_FILE],
+            screenshot_png=files[SCREENSHOT_FILE],
+            dom_html=files[DOM_FILE],
+            public_key_pem=files[PUBLIC_KEY_FILE],
+            ca_pem=files[CA_FILE],
+            tsa_chain_pem=files[TSA_CHAIN_FILE],
+            proof_json=files.get(PROOF_FILE),
+            certificate_pdf=files.get(CERTIFICATE_FILE),
+        )
 
     @property
     def filename(self) -> str:

@@ -92,7 +92,9 @@ class EvidenceService:
         if not capture_id:
             raise EvidenceBuildError("capture_id must not be empty")
         _check_usable(result)
-        created = self._clock.now()
+        now = self._clock.now()
+        # Milliseconds, as the manifest states it, so a package read back is equal.
+        created = now.replace(microsecond=now.microsecond - now.microsecond % 1000)
         facts = capture_facts(result)
         warc = build_warc(result, software=self._software, facts=facts)
         wacz = build_wacz(

@@ -152,6 +152,9 @@ def build_warc(result: CaptureResult, *, software: str, facts: dict[str, Any]) -
     page = main_document(result)
     page_record_id = ""
     for exchange in result.exchanges:
+        if exchange.status <= 0:
+            # A request that got no answer has no response to archive.
+            continue
         response_id = _write_exchange(writer, exchange)
         if exchange is page:
             page_record_id = response_id

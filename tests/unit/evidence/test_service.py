@@ -7,8 +7,8 @@ import zipfile
 import pytest
 
 from notarium.evidence import EvidencePackage, EvidenceService
-from notarium.evidence.errors import EvidenceBuildError
-from notarium.evidence.package import looks_like_evidence_package
+from notarium.evidence.errors import EvidenceBuildError, EvidencePackageError
+from notarium.evidence.package import looks_like_evidence_package, read_zip
 from notarium.evidence.ports import InProcessTimestamper, Timestamper
 from notarium.evidence.service import signing_domain
 
@@ -66,6 +66,20 @@ def test_proof_and_certificate_are_added_in_a_second_stage(package: EvidencePack
     assert entries["proof.json"] == proof
     assert finished.manifest_sha256 == package.manifest_sha256
     assert package.proof_json is None and "proof.json" not in zip_entries(package.zip_bytes)
+
+
+def test_a_stored_package_is_read_back_unchanged(package: EvidencePackage) -> None:
+    files = read_zip(package.zip_bytes)
+    again = EvidencePackage.from_files(CAPTURE_ID, files)
+    assert again == package
+    assert again.zip_bytes == package.zip_bytes
+    finished = again.with_files(proof_json=b"{}", certificate_pdf=b"%PDF-1.7")
+    assert EvidencePackage.from_files(CAPTURE_ID, read_zip(finished.zip_bytes)) == finished
+    with pytest.raises(EvidencePackageError, match="not other-capture"):
+        EvidencePackage.from_files("other-capture", files)
+    del files["manifest.tsr"]
+    with pytest.raises(EvidencePackageError, match=r"lacks manifest\.tsr"):
+        EvidencePackage.from_files(CAPTURE_ID, files)
 
 
 @pytest.mark.parametrize(

@@ -200,3 +200,12 @@ def test_naive_times_are_refused() -> None:
     naive = replace(capture.exchanges[0], started=capture.exchanges[0].started.replace(tzinfo=None))
     with pytest.raises(EvidenceBuildError, match="timezone-aware"):
         warc_of(exchanges=(naive, *capture.exchanges[1:]))
+
+
+def test_a_request_without_an_answer_is_not_archived() -> None:
+    capture = sample_capture()
+    failed = replace(capture.exchanges[3], status=-1, response_body=b"")
+    warc = warc_of(exchanges=(*capture.exchanges[:3], failed))
+    uris = [r.rec_headers.get_header("WARC-Target-URI") for r, _ in records(warc.data)]
+    assert "https://www.example.test/logo.png" not in uris
+    assert uris.count("https://www.example.test/static/site.css") == 2
