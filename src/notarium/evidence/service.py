@@ -6,7 +6,6 @@ tokens) and synchronous: call it from a worker thread in async code.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from pathlib import Path
@@ -138,10 +137,6 @@ class EvidenceService:
             ca_pem=self._ca_pem,
             tsa_chain_pem=self._tsa_chain_pem,
         )
-
-    @property
-    def public_key_b64(self) -> str:
-        return base64.b64encode(self._signer.public_key_raw).decode("ascii")
 
 
 def signing_domain(base_url: str) -> str:

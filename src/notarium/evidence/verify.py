@@ -42,6 +42,7 @@ from notarium.evidence.package import (
     PUBLIC_KEY_FILE,
     REQUIRED_FILES,
     TSA_CHAIN_FILE,
+    WACZ_FILE,
     read_zip,
 )
 from notarium.evidence.wacz import ARCHIVE_PATH, sha256_label
@@ -146,6 +147,8 @@ def _load_manifest(data: bytes) -> dict[str, Any]:
     if sorted(paths) != sorted(ARTIFACT_FILES):
         raise CheckFailed(f"manifest lists {sorted(paths)}, expected {sorted(ARTIFACT_FILES)}")
     wacz = _exact(manifest["wacz"], WACZ_KEYS, "manifest wacz")
+    if wacz["path"] != WACZ_FILE:
+        raise CheckFailed(f"manifest wacz.path must be {WACZ_FILE}")
     _exact(wacz["warc"], frozenset({"path", "sha256"}), "manifest wacz.warc")
     _exact(manifest["signature"], SIGNATURE_KEYS, "manifest signature")
     if not isinstance(manifest["capture"], dict):
@@ -230,12 +233,10 @@ class _Verifier:
         )
 
     def wacz_contents(self) -> str:
-        contents = check_wacz_contents(self.files[self.manifest["wacz"]["path"]])
+        contents = check_wacz_contents(self.files[WACZ_FILE])
         declared = self.manifest["wacz"]
-        if (
-            hashlib.sha256(contents.files["datapackage.json"]).hexdigest()
-            != (declared["datapackage_sha256"])
-        ):
+        datapackage = hashlib.sha256(contents.files["datapackage.json"]).hexdigest()
+        if datapackage != declared["datapackage_sha256"]:
             raise CheckFailed("datapackage.json is not the one the manifest names")
         warc = declared["warc"]
         if warc["path"] != ARCHIVE_PATH or contents.resource_hash(ARCHIVE_PATH) != (
