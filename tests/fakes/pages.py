@@ -59,6 +59,7 @@ class Hit:
     address: str  # the address the request arrived at
     host: str  # its Host header
     path: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int] = (30, 120, 200)) -> bytes:
@@ -105,8 +106,8 @@ CHALLENGE_SCRIPT = """
 """
 
 
-class TestSite:
-    """``with TestSite() as site:`` serves until the block ends; ``site.url(path)`` on
+class LocalSite:
+    """``with LocalSite() as site:`` serves until the block ends; ``site.url(path)`` on
     127.0.0.1, ``site.private_url(path)`` on 127.0.0.2, ``site.https_url(path)``."""
 
     def __init__(self) -> None:
@@ -136,6 +137,10 @@ class TestSite:
     def unreachable_url(self) -> str:
         """A URL on 127.0.0.1 whose port nothing listens on."""
         return f"http://{PUBLIC_HOST}:{self.closed_port}/"
+
+    def clear_hits(self) -> None:
+        with self._lock:
+            self._hits.clear()
 
     def hits(self, address: str | None = None) -> list[Hit]:
         with self._lock:
@@ -237,7 +242,9 @@ class TestSite:
             "/consent/iframe-banner": lambda host: Answer(body=_iframe_banner()),
             "/private-subresources": lambda host: Answer(body=_private_subresources(private)),
             "/private/data.json": lambda host: Answer(
-                body=b'{"private": true}', content_type="application/json"
+                body=b'{"private": true}',
+                content_type="application/json",
+                headers=(("Access-Control-Allow-Origin", "*"),),
             ),
             "/private/script.js": lambda host: Answer(
                 body=b"document.title = 'private script ran';",
@@ -285,8 +292,9 @@ class TestSite:
             def do_GET(self) -> None:
                 address = self.connection.getsockname()[0]
                 host = self.headers.get("Host", "")
+                headers = tuple((name.lower(), value) for name, value in self.headers.items())
                 with site._lock:
-                    site._hits.append(Hit(address, host, self.path))
+                    site._hits.append(Hit(address, host, self.path, headers))
                 if (
                     urlsplit(self.path).path == "/ws"
                     and "websocket" in self.headers.get("Upgrade", "").lower()

@@ -30,7 +30,8 @@ from notarium.errors import NotariumError
 
 MAX_HEAD_BYTES = 64 * 1024
 CHUNK = 64 * 1024
-_HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"proxy-authorization"})
+_PROXY_ONLY = frozenset({b"proxy-connection", b"proxy-authorization"})
+_HOP_BY_HOP = _PROXY_ONLY | {b"connection", b"keep-alive"}
 
 
 @dataclass(frozen=True)
@@ -186,9 +187,14 @@ class EgressProxy:
                 if parts.query:
                     path += "?" + parts.query
                 first = f"{method} {path} {version}".encode("latin-1")
-                up_writer.write(first + b"\r\n" + _without_hop_by_hop(rest))
+                # A WebSocket handshake (Chromium sends ws:// through a proxy as a plain
+                # request with Upgrade) keeps its Connection header, and the connection
+                # then carries the socket both ways, like a tunnel.
+                upgrade = _has_header(rest, b"upgrade")
+                headers = _without_proxy_headers(rest) if upgrade else _without_hop_by_hop(rest)
+                up_writer.write(first + b"\r\n" + headers)
                 await up_writer.drain()
-                await _relay(reader, writer, up_reader, up_writer, rewrite_response=True)
+                await _relay(reader, writer, up_reader, up_writer, rewrite_response=not upgrade)
         finally:
             up_writer.close()
             with contextlib.suppress(Exception):
@@ -251,6 +257,19 @@ def _authority(host: str, port: int) -> str:
     except ValueError:
         return f"{bare}:{port}"
     return f"[{literal}]:{port}" if literal.version == 6 else f"{literal}:{port}"
+
+
+def _has_header(headers: bytes, name: bytes) -> bool:
+    return any(line.split(b":", 1)[0].strip().lower() == name for line in headers.split(b"\r\n"))
+
+
+def _without_proxy_headers(headers: bytes) -> bytes:
+    kept = [
+        line
+        for line in headers.split(b"\r\n")
+        if line.split(b":", 1)[0].strip().lower() not in _PROXY_ONLY
+    ]
+    return b"\r\n".join(kept)
 
 
 def _without_hop_by_hop(headers: bytes) -> bytes:
