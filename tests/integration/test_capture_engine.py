@@ -99,7 +99,10 @@ HAR_SCHEMA: dict[str, Any] = {
                             "pageref": {"type": "string"},
                             "startedDateTime": {"type": "string", "format": "date-time"},
                             "time": {"type": "number", "minimum": 0},
-                            "serverIPAddress": {"type": "string", "format": "ipv4"},
+                            "serverIPAddress": {
+                                "type": "string",
+                                "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
+                            },
                             "connection": {"type": "string"},
                             "cache": {"type": "object"},
                             "request": {

@@ -23,12 +23,14 @@ import contextlib
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from notarium.egress.policy import EgressLookupError, EgressPolicy, IPAddress
 from notarium.errors import NotariumError
 
 MAX_HEAD_BYTES = 64 * 1024
+MAX_LOG = 10_000  # entries per list: the browser-wide proxy lives as long as the browser
 CHUNK = 64 * 1024
 _PROXY_ONLY = frozenset({b"proxy-connection", b"proxy-authorization"})
 _HOP_BY_HOP = _PROXY_ONLY | {b"connection", b"keep-alive"}
@@ -226,15 +228,20 @@ class EgressProxy:
                 )
             except (OSError, TimeoutError):
                 continue  # Nothing was sent yet, so the next vetted address may be tried.
-            self.log.connections.append(Connection(_bare(host), port, str(address)))
+            _append(self.log.connections, Connection(_bare(host), port, str(address)))
             return streams
-        self.log.unreachable.append(Connection(_bare(host), port, str(addresses[-1])))
+        _append(self.log.unreachable, Connection(_bare(host), port, str(addresses[-1])))
         return None
 
     def _refuse(self, refusal: Refusal) -> None:
-        self.log.refusals.append(refusal)
+        _append(self.log.refusals, refusal)
         if self._on_refusal is not None:
             self._on_refusal(refusal)
+
+
+def _append(entries: list[Any], entry: object) -> None:
+    if len(entries) < MAX_LOG:
+        entries.append(entry)
 
 
 def _split_authority(target: str) -> tuple[str, int]:
