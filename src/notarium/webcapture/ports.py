@@ -19,4 +19,7 @@ class PackagedEvidence:
 
 
 class EvidencePackager(Protocol):
-    def package(self, result: CaptureResult, certificate_id: str) -> PackagedEvidence: ...
+    def package(self, result: CaptureResult, recording_id: str) -> PackagedEvidence:
+        """Raises a NotariumError with code ``certification_failed`` when the capture holds
+        nothing to certify."""
+        ...

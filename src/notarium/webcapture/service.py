@@ -31,6 +31,7 @@ from notarium.store.captures import CaptureRepository
 from notarium.store.db import SessionFactory
 from notarium.store.models import AssistedCaptureGrant, CaptureArtifact, WebCapture
 from notarium.store.repositories import UsageRepository
+from notarium.webcapture.coverage import CoverageChecker
 from notarium.webcapture.ports import EvidencePackager
 from notarium.webcapture.values import (
     AssistGrant,
@@ -89,8 +90,10 @@ class WebCaptureService:
         policy: EgressPolicy,
         clock: Clock,
         *,
-        assist_lifetime: timedelta = timedelta(minutes=30),
+        coverage: CoverageChecker,
+        assist_lifetime: timedelta = timedelta(minutes=10),
     ) -> None:
+        self.coverage = coverage
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.records = records
@@ -199,8 +202,8 @@ class WebCaptureService:
                 "The capture produced no usable evidence (no network log or screenshot)."
             )
         certificate_id = new_certificate_id(CHANNEL)
-        evidence = self.packager.package(result, certificate_id)
         recording_id = str(uuid.uuid4())
+        evidence = self.packager.package(result, recording_id)
         facts = _facts(result)
 
         def store(session: Session, record: RecordView) -> None:
@@ -301,6 +304,16 @@ class WebCaptureService:
                 owner.account_id, owner.mode, before=before, limit=limit
             )
             return [view_of(*row) for row in rows]
+
+    def get_any(self, recording_id: str) -> tuple[WebCaptureView, Owner]:
+        """Any account's capture: only for links whose signature already proved access."""
+        with self.read_sessions() as session:
+            repository = CaptureRepository(session)
+            row = repository.get(recording_id)
+            found = None if row is None else repository.owned(row.account_id, row.mode, row.id)
+            if found is None:
+                raise _not_found()
+            return view_of(*found), Owner(account_id=found[0].account_id, mode=found[0].mode)
 
     def artifact(self, recording_id: str, name: str) -> EvidenceFile:
         """No owner check: callers reach this only through a signed link or after one."""
