@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @field_validator("organisation")
+    @classmethod
+    def _fits_a_certificate(cls, value: str) -> str:
+        # It becomes the O attribute of the CA, TSA and seal certificates, which X.509
+        # bounds at 64 (UTF-8 bytes, as cryptography counts them).
+        if not value.strip() or len(value.encode()) > 64:
+            raise ValueError("organisation must be 1 to 64 bytes of UTF-8 text")
+        return value
+
     @property
     def effective_key_name(self) -> str:
         if self.key_name:

@@ -21,6 +21,7 @@ TSA_VALIDITY = timedelta(days=10 * 365 + 2)
 # Relying parties with slightly slow clocks would otherwise see a not-yet-valid
 # certificate right after generation.
 BACKDATE = timedelta(minutes=5)
+_NAME_LIMIT = 64
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,23 @@ def new_signing_key() -> ed25519.Ed25519PrivateKey:
     return ed25519.Ed25519PrivateKey.generate()
 
 
+def common_name(organisation: str, suffix: str) -> str:
+    """``organisation + suffix``, the organisation cut short (with an ellipsis) where the
+    whole would pass the 64-byte bound of a common name (RFC 5280 ub-common-name, which
+    cryptography counts in UTF-8 bytes); the O attribute still carries it whole."""
+    name = organisation + suffix
+    head = organisation
+    while len(name.encode()) > _NAME_LIMIT and head:
+        head = head[:-1]
+        name = head.rstrip() + "\u2026" + suffix
+    return name
+
+
 def ca_subject(organisation: str = "notarium") -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} Root CA"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name(organisation, " Root CA")),
         ]
     )
 
@@ -54,7 +67,9 @@ def tsa_subject(organisation: str = "notarium") -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} Time-Stamping Authority"),
+            x509.NameAttribute(
+                NameOID.COMMON_NAME, common_name(organisation, " Time-Stamping Authority")
+            ),
         ]
     )
 

@@ -20,7 +20,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from notarium.clock import Clock, SystemClock
 from notarium.pki.files import publish_new
-from notarium.pki.generate import CertifiedKey, build_leaf_certificate
+from notarium.pki.generate import CertifiedKey, build_leaf_certificate, common_name
 from notarium.pki.keystore import CA_CERT, CA_KEY, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE
 from notarium.sealing.errors import SealMaterialError
 
@@ -44,7 +44,7 @@ def seal_subject(organisation: str) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} Seal"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name(organisation, " Seal")),
         ]
     )
 

@@ -22,7 +22,6 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.api import TimeStamper
-from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers import FetcherBackend
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
@@ -32,12 +31,12 @@ from notarium.sealing.certificates import SealMaterial
 from notarium.sealing.errors import (
     EmptyPdfError,
     EncryptedPdfError,
-    InvalidStampError,
     MalformedPdfError,
     NotAPdfError,
     PdfTooLargeError,
     SealingError,
 )
+from notarium.sealing.stamp import check_stamp, stamp_style, stamp_text_params
 from notarium.tsa.authority import TimeStampAuthority
 from notarium.tsa.ports import SerialSource
 
@@ -80,9 +79,6 @@ class InProcessTimeStamper(TimeStamper):
         # respond() never raises; a rejection comes back as a TimeStampResp that pyHanko
         # turns into its own TimestampRequestError.
         return tsp.TimeStampResp.load(self._authority.respond(req.dump(), self._serials))
-
-
-_STAMP_TEXT: Final = "Sealed by %(organisation)s\nTime: %(ts)s\nReason: %(reason)s"
 
 
 class Sealer:
@@ -147,7 +143,7 @@ class Sealer:
         writer = _open_writer(data)
         field_name = f"Seal-{uuid.uuid4().hex}"
         if visible is not None:
-            _check_stamp(writer, visible)
+            check_stamp(writer, visible.page, visible.rect)
             fields.append_signature_field(
                 writer,
                 fields.SigFieldSpec(
@@ -172,13 +168,10 @@ class Sealer:
             metadata,
             signer=self._signer,
             timestamper=self._timestamper,
-            stamp_style=TextStampStyle(stamp_text=_STAMP_TEXT, border_width=1),
+            stamp_style=stamp_style(),
         )
         output = BytesIO()
-        text_params: dict[str, Any] = {
-            "organisation": self._organisation,
-            "reason": reason or "-",
-        }
+        text_params = stamp_text_params(self._organisation, reason)
         try:
             await pdf_signer.async_sign_pdf(
                 writer, output=output, appearance_text_params=text_params
@@ -241,12 +234,3 @@ def _open_writer(data: bytes) -> IncrementalPdfFileWriter:
     if encrypted:
         raise EncryptedPdfError("encrypted documents cannot be sealed")
     return writer
-
-
-def _check_stamp(writer: IncrementalPdfFileWriter, visible: VisibleStamp) -> None:
-    count = int(writer.root["/Pages"]["/Count"])
-    if not -count <= visible.page < count:
-        raise InvalidStampError(f"page {visible.page} is outside a {count}-page document")
-    x1, y1, x2, y2 = visible.rect
-    if x2 <= x1 or y2 <= y1:
-        raise InvalidStampError("the stamp rectangle must have a positive width and height")
