@@ -8,7 +8,8 @@ succeed and show up, which is what makes the refusal tests able to fail.
 Pages: plain, redirects, slow, lazy content, consent banners (OneTrust-, Cookiebot-,
 Usercentrics- and iframe-style, and a generic one), imitations of each bot-protection
 challenge, ordinary error pages, subresources on the private address, pages that hang,
-a WebSocket, a challenge a person clears (for assisted capture), and the same plain page
+a WebSocket, a WebRTC peer connection whose STUN server listens (UDP) on 127.0.0.2, a
+challenge a person clears (for assisted capture), and the same plain page
 over https (``https_url``, with a certificate whose SPKI hash ``spki_hash`` a browser
 can be told to trust).
 """
@@ -121,6 +122,9 @@ class LocalSite:
         self.tls_port = 0
         self.spki_hash = ""
         self.closed_port = 0
+        self.udp_port = 0
+        self._udp: socket.socket | None = None
+        self._udp_senders: list[tuple[str, int]] = []
 
     # -- addresses ------------------------------------------------------------------
 
@@ -141,6 +145,13 @@ class LocalSite:
     def clear_hits(self) -> None:
         with self._lock:
             self._hits.clear()
+            self._udp_senders.clear()
+
+    @property
+    def udp_senders(self) -> list[tuple[str, int]]:
+        """Who sent UDP datagrams to the STUN port on 127.0.0.2 (WebRTC's way out)."""
+        with self._lock:
+            return list(self._udp_senders)
 
     def hits(self, address: str | None = None) -> list[Hit]:
         with self._lock:
@@ -171,6 +182,13 @@ class LocalSite:
         with socket.socket() as probe:
             probe.bind((PUBLIC_HOST, 0))
             self.closed_port = int(probe.getsockname()[1])
+        self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._udp.bind((PRIVATE_HOST, 0))
+        self._udp.settimeout(0.05)
+        self.udp_port = int(self._udp.getsockname()[1])
+        udp_thread = threading.Thread(target=self._listen_udp, daemon=True)
+        self._threads.append(udp_thread)
+        udp_thread.start()
         for server in (public, private, tls):
             thread = threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -186,7 +204,21 @@ class LocalSite:
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=10)
+        if self._udp is not None:
+            self._udp.close()
         self._directory.cleanup()
+
+    def _listen_udp(self) -> None:
+        assert self._udp is not None
+        while not self._stopping.is_set():
+            try:
+                _, sender = self._udp.recvfrom(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self._udp_senders.append(sender)
 
     # -- pages ----------------------------------------------------------------------
 
@@ -252,6 +284,7 @@ class LocalSite:
             ),
             "/private/frame": lambda host: Answer(body=html("private frame", "<p>inside</p>")),
             "/rebind": lambda host: Answer(body=_rebind_page()),
+            "/webrtc": lambda host: Answer(body=_webrtc_page(self.udp_port)),
             "/rebind/data.json": lambda host: Answer(
                 body=b'{"rebound": true}', content_type="application/json"
             ),
@@ -556,6 +589,20 @@ def _rebind_page() -> bytes:
         ".then((t) => { document.getElementById('data').textContent = 'fetched ' + t; })"
         ".catch(() => { document.getElementById('data').textContent = 'fetch failed'; }),"
         " 100));</script>",
+    )
+
+
+def _webrtc_page(stun_port: int) -> bytes:
+    """ICE gathering sends STUN binding requests over UDP, which no HTTP proxy carries."""
+    return html(
+        "WebRTC",
+        "<h1>Peer connection</h1><p id='ice'>gathering</p><script>"
+        f"const pc = new RTCPeerConnection({{iceServers: [{{urls: 'stun:{PRIVATE_HOST}:"
+        f"{stun_port}'}}]}});"
+        "pc.createDataChannel('probe');"
+        "pc.onicegatheringstatechange = () => {"
+        " document.getElementById('ice').textContent = pc.iceGatheringState; };"
+        "pc.createOffer().then((offer) => pc.setLocalDescription(offer));</script>",
     )
 
 

@@ -18,10 +18,12 @@ from typing import Any
 import jsonschema
 import pytest
 from PIL import Image
+from playwright.async_api import async_playwright
 
 from fakes.pages import PRIVATE_HOST, PUBLIC_HOST, LocalSite, Resolver
 from notarium.capture.assisted import AssistedSession
 from notarium.capture.browser_pool import BrowserPool
+from notarium.capture.egress_proxy import EgressProxy
 from notarium.capture.engine import PlaywrightCaptureEngine
 from notarium.capture.errors import (
     AssistedSessionClosed,
@@ -552,6 +554,40 @@ async def test_dns_rebinding_of_a_subresource_is_refused(
     assert '<p id="data">fetch failed</p>' in result.dom_html
     assert fresh_site.url("/rebind/data.json", "rebind.test") in result.blocked_requests
     assert result.server_ips == (PUBLIC_HOST,)
+
+
+async def test_webrtc_sends_no_udp_past_the_proxy(
+    engine: PlaywrightCaptureEngine, fresh_site: LocalSite
+) -> None:
+    await engine.capture(fresh_site.url("/webrtc"))
+    await asyncio.sleep(0.5)  # ICE keeps gathering after the page is captured
+    assert fresh_site.udp_senders == []
+
+
+async def test_webrtc_control_a_browser_without_the_engine_flags_sends_udp(
+    fresh_site: LocalSite,
+) -> None:
+    """The control for the test above: the page does reach its STUN server otherwise.
+    (The browser's own background requests go to a proxy that refuses them unresolved;
+    only the test site is reached directly.)"""
+    sink = await EgressProxy(None).start()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu"],
+            proxy={"server": sink.server, "bypass": PUBLIC_HOST},
+        )
+        try:
+            page = await browser.new_page()
+            await page.goto(fresh_site.url("/webrtc"))
+            for _ in range(50):
+                if fresh_site.udp_senders:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await browser.close()
+            await sink.close()
+    assert fresh_site.udp_senders
 
 
 # -- failures -----------------------------------------------------------------------

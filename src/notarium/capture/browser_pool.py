@@ -68,6 +68,7 @@ BROWSER_ARGS = (
     "--no-pings",
     "--dns-prefetch-disable",
     # WebRTC would otherwise send UDP straight past the proxy, and reveal local addresses.
+    # Chromium 156 honours the second spelling; the first is kept for builds reading it.
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
     "--webrtc-ip-handling-policy=disable_non_proxied_udp",
     "--disable-features=" + ",".join(_DISABLED_FEATURES),
