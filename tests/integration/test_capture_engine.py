@@ -709,6 +709,10 @@ async def test_assisted_capture_clears_a_challenge_by_typing(
     newer = await session.next_frame(timeout=5)
     assert newer.sequence > frame.sequence
 
+    for _ in range(20):
+        if session.current_url.endswith("/assisted/cleared"):
+            break
+        await asyncio.sleep(0.1)
     result = await _certify_when_cleared(session)
     assert result.assisted is True
     assert result.requested_url == site.url("/assisted/challenge")

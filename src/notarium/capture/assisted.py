@@ -76,11 +76,19 @@ class AssistedSession:
         self._sequence = 0
         self._changed = asyncio.Event()
         self._closed = False
+        self._closing: asyncio.Task[None] | None = None
         self._expiry = asyncio.get_running_loop().call_later(ttl, self._expire)
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def current_url(self) -> str:
+        """Where the live page is now (it moves as the person clears the challenge)."""
+        if self._closed:
+            raise AssistedSessionClosed("the assisted-capture session is over")
+        return self._recording.page.url
 
     @property
     def viewport(self) -> tuple[int, int]:
@@ -212,7 +220,8 @@ class AssistedSession:
     def _expire(self) -> None:
         if not self._closed:
             log.info("assisted-capture session %s expired", self.id)
-            asyncio.get_running_loop().create_task(self.close())
+            # Held on the session: the loop keeps only a weak reference to its tasks.
+            self._closing = asyncio.get_running_loop().create_task(self.close())
 
     async def _end(self) -> None:
         if self._closed:

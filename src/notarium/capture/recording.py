@@ -271,7 +271,8 @@ class Recording:
             dom = await self._content(budget)
             title = await self._bounded(page.title(), budget) or ""
         final_url = page.url
-        tls = self._tls(final_url)
+        tls = self._tls(final_url) or await self._playwright_tls(final_url)
+        main_status = self._main_response.status if self._main_response is not None else 0
         finished = datetime.now(UTC)
 
         with self._timed("har"):
@@ -308,7 +309,7 @@ class Recording:
             consent_dismissed=tuple(consent),
             assisted=assisted,
             blocked_requests=tuple(dict.fromkeys(blocked)),
-            final_status=recorded.final_status,
+            final_status=recorded.final_status or main_status,
             page_loaded=self.page_loaded,
             timings=tuple(self.timings),
         )
@@ -364,6 +365,27 @@ class Recording:
             return path.read_bytes()
         except OSError as exc:
             raise CaptureFailed("the browser wrote no network log") from exc
+
+    async def _playwright_tls(self, final_url: str) -> TlsDetails | None:
+        """From Playwright's view of the main response when Chromium's own report is
+        missing; it does not name the cipher."""
+        response = self._main_response
+        if response is None or not final_url.startswith("https:") or response.url != final_url:
+            return None
+        try:
+            details = await response.security_details()
+        except PlaywrightError:
+            return None
+        if not details:
+            return None
+        return TlsDetails(
+            protocol=str(details.get("protocol", "")),
+            cipher="",
+            subject_name=str(details.get("subjectName", "")),
+            issuer=str(details.get("issuer", "")),
+            valid_from=datetime.fromtimestamp(float(details.get("validFrom") or 0), UTC),
+            valid_to=datetime.fromtimestamp(float(details.get("validTo") or 0), UTC),
+        )
 
     def _tls(self, final_url: str) -> TlsDetails | None:
         details = self._security.get(final_url)
