@@ -7,11 +7,13 @@ latest proof."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from typing import Any
 
 from PIL import Image as PilImage
+from PIL import ImageOps
 
 from notarium.certificate_pdf.facts import Attachment, Field, Image, Section, Table, fingerprint
 from notarium.certificate_pdf.service import CertificatePdfService
@@ -32,8 +34,16 @@ from notarium.webcapture.service import WebCaptureService
 from notarium.webcapture.values import EvidenceFile, WebCaptureView
 
 CERTIFICATE_PDF = "certificate.pdf"
-# The screenshot excerpt: the top of the page, at most this many CSS pixels tall.
-EXCERPT_HEIGHT = 1000
+TITLE = "Web capture certificate"
+# Bumped whenever the capture sections change, so cached PDFs of the old layout go.
+CAPTURE_LAYOUT = "2"
+# The screenshot excerpt: the page as it first showed (one viewport), or this many pixels
+# when the viewport is unknown; framed, since many pages are white like the paper.
+EXCERPT_HEIGHT = 800
+EXCERPT_FRAME = (150, 150, 150)
+# Small enough that, below the record's own facts and the URLs, it still fits on the
+# first page of a fresh certificate.
+EXCERPT_MAX_HEIGHT_MM = 72.0
 
 
 class CaptureDownloads:
@@ -64,8 +74,8 @@ class CaptureDownloads:
     def certificate(self, owner: Owner, view: WebCaptureView) -> bytes:
         service = self.certificates
         evidence = service.records.evidence(owner, view.record_id)
-        facts = service.facts(evidence)
-        version = fingerprint(facts, extra=(view.recording_id,))
+        facts = dataclasses.replace(service.facts(evidence), title=TITLE)
+        version = fingerprint(facts, extra=(view.recording_id, CAPTURE_LAYOUT))
         cached = service.cache.get(view.record_id, version)
         if cached is not None:
             return cached
@@ -107,23 +117,31 @@ class CaptureDownloads:
 
 
 def capture_sections(view: WebCaptureView, files: dict[str, bytes]) -> tuple[Section, ...]:
+    """What a web capture's certificate adds to the record's own facts: the URLs and the
+    top of the page first (so both sit on the first page), then how it was captured,
+    then the evidence's hashes."""
     manifest: dict[str, Any] = json.loads(files[MANIFEST])
     facts = view.facts
-    fields = [
+    page = [
         Field("Requested URL", view.url, mono=True),
         Field("Final URL", view.final_url, mono=True),
         Field("Page title", view.title or "-"),
+    ]
+    details = [
         Field("Captured", f"{facts.get('startedAt', '')} to {facts.get('finishedAt', '')}"),
-        Field("Browser", f"Chromium {facts.get('browserVersion', '')}"),
-        Field("Viewport", "x".join(str(n) for n in facts.get("viewport", ()))),
+        Field(
+            "Browser",
+            f"Chromium {facts.get('browserVersion', '')}, viewport "
+            + "x".join(str(n) for n in facts.get("viewport", ())),
+        ),
         Field("Server addresses", ", ".join(facts.get("serverIps", ())) or "-", mono=True),
     ]
     if facts.get("redirects"):
         chain = " -> ".join(f"{r['status']} {r['url']}" for r in facts["redirects"])
-        fields.append(Field("Redirects", chain, mono=True))
+        details.append(Field("Redirects", chain, mono=True))
     if facts.get("consentDismissed"):
-        fields.append(Field("Consent banners dismissed", ", ".join(facts["consentDismissed"])))
-    fields.append(
+        details.append(Field("Consent banners dismissed", ", ".join(facts["consentDismissed"])))
+    details.append(
         Field(
             "Assisted",
             "yes: a person cleared a challenge in the live browser before certification"
@@ -133,12 +151,19 @@ def capture_sections(view: WebCaptureView, files: dict[str, bytes]) -> tuple[Sec
     )
     artifacts = manifest.get("artifacts", [])
     rows = tuple((str(a.get("path", "")), str(a.get("sha256", ""))) for a in artifacts)
+    viewport = facts.get("viewport") or ()
     return (
         Section(
             "Captured web page",
-            fields=tuple(fields),
-            image=Image(excerpt(files[SCREENSHOT_FILE]), caption="Top of the captured page"),
+            fields=tuple(page),
+            image=Image(
+                excerpt(files[SCREENSHOT_FILE], viewport=tuple(viewport)),
+                caption="The top of the captured page, as it first showed in the browser "
+                "(the full-page screenshot is in the evidence package)",
+                max_height_mm=EXCERPT_MAX_HEIGHT_MM,
+            ),
         ),
+        Section("How it was captured", fields=tuple(details)),
         Section(
             "Evidence",
             paragraphs=(
@@ -153,11 +178,17 @@ def capture_sections(view: WebCaptureView, files: dict[str, bytes]) -> tuple[Sec
     )
 
 
-def excerpt(png: bytes) -> bytes:
-    """The top of a full-page screenshot, so a long page stays legible on the certificate."""
+def excerpt(png: bytes, *, viewport: tuple[int, ...] = ()) -> bytes:
+    """The top of a full-page screenshot, one viewport tall, in a thin frame: a long page
+    stays legible on the certificate, and a white page stands apart from the paper."""
     with PilImage.open(io.BytesIO(png)) as image:
         width, height = image.size
-        top = image.crop((0, 0, width, min(height, EXCERPT_HEIGHT))).convert("RGB")
+        limit = EXCERPT_HEIGHT
+        if len(viewport) == 2 and viewport[0] > 0:
+            # Screenshot pixels per CSS pixel (the device scale factor).
+            limit = round(viewport[1] * width / viewport[0])
+        top = image.crop((0, 0, width, min(height, limit))).convert("RGB")
+        framed = ImageOps.expand(top, border=max(2, width // 400), fill=EXCERPT_FRAME)
         out = io.BytesIO()
-        top.save(out, format="PNG", optimize=True)
+        framed.save(out, format="PNG")
         return out.getvalue()
