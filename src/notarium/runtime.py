@@ -10,6 +10,8 @@ from notarium.accounts.jwt_auth import TokenPolicy
 from notarium.accounts.service import AccountService
 from notarium.anchoring.factory import anchor_policy, build_anchors, build_test_anchors
 from notarium.anchoring.service import AnchoringService
+from notarium.certificate_pdf.factory import build_certificate_pdfs
+from notarium.certificate_pdf.service import CertificatePdfService
 from notarium.clock import Clock, SystemClock
 from notarium.config import Settings
 from notarium.egress.policy import EgressPolicy
@@ -50,6 +52,7 @@ class Runtime:
     translog: TransparencyLog
     webhooks: WebhookService
     seal: SealService
+    certificate_pdfs: CertificatePdfService
     lightning: LightningBackend
 
     def close(self) -> None:
@@ -106,6 +109,16 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         clock,
         settings.organisation,
     )
+    proofs = ProofService(records, keystore.tsa_chain_pem(), record_signer, translog)
+    certificate_pdfs = build_certificate_pdfs(
+        settings,
+        clock=clock,
+        keystore=keystore,
+        records=records,
+        proofs=proofs,
+        log=translog,
+        seal=seal,
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -125,10 +138,11 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         ),
         records=records,
         idempotency=IdempotencyService(sessions, clock, settings.idempotency_lease_seconds),
-        proofs=ProofService(records, keystore.tsa_chain_pem(), record_signer, translog),
+        proofs=proofs,
         translog=translog,
         webhooks=webhooks,
         seal=seal,
+        certificate_pdfs=certificate_pdfs,
         lightning=build_lightning(settings, clock=clock),
         anchoring=AnchoringService(
             sessions,

@@ -42,6 +42,7 @@ from notarium.certificate_pdf.facts import CertificateFacts, Field, Section
 from notarium.certificate_pdf.facts import Table as TableSpec
 from notarium.certificate_pdf.wording import (
     anchor_kind,
+    anchor_place,
     anchor_state,
     byte_count,
     status_text,
@@ -256,7 +257,7 @@ class _Renderer:
         rows: list[Field] = []
         for anchor in facts.anchors:
             lines = [
-                f'<font face="{MONO}" size="8.3">{escape(anchor.name)}</font>',
+                f'<font face="{MONO}" size="8.3">{escape(anchor_place(anchor))}</font>',
                 escape(_sentence(anchor_state(anchor))),
             ]
             if anchor.bitcoin_txid:

@@ -75,6 +75,12 @@ def anchor_kind(anchor: AnchorFact) -> str:
     return _KINDS.get(anchor.kind, anchor.kind)
 
 
+def anchor_place(anchor: AnchorFact) -> str:
+    """Where the anchor lives; anchors are named ``kind:url``, and the kind has its own
+    line already."""
+    return anchor.name.removeprefix(f"{anchor.kind}:")
+
+
 def anchor_state(anchor: AnchorFact) -> str:
     if anchor.state == "complete" and anchor.bitcoin_height is not None:
         return "confirmed in the Bitcoin blockchain"

@@ -24,6 +24,7 @@ from notarium.http.routes import (
     seal,
     timestamps,
     tsa,
+    verify_pdf,
     webhooks,
 )
 from notarium.ratelimit.limiter import DisabledRateLimiter, RateLimiter
@@ -88,7 +89,10 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=runtime.settings.max_body_bytes,
-        large_bodies={"/api/v1/seal": seal.MAX_UPLOAD},
+        large_bodies={
+            "/api/v1/seal": seal.MAX_UPLOAD,
+            verify_pdf.PATH: verify_pdf.MAX_UPLOAD,
+        },
     )
     app.include_router(timestamps.router)
     app.include_router(tsa.router)
@@ -98,6 +102,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.include_router(certificates.router)
     app.include_router(webhooks.router)
     app.include_router(seal.router)
+    app.include_router(verify_pdf.router)
     app.include_router(pki.router)
 
     def openapi() -> dict[str, Any]:

@@ -5,11 +5,20 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
+
+from notarium.config import Settings
+from notarium.pki.keystore import KeyStore
+from notarium.runtime import Runtime, build_runtime
+from notarium.sealing.certificates import load_ca
+from notarium.store import migrate
+from unit.sealing.support import PkiServer
 
 PDFTOTEXT = shutil.which("pdftotext")
 PDFDETACH = shutil.which("pdfdetach")
@@ -75,3 +84,25 @@ def flip_byte_in_content(pdf: bytes) -> bytes:
     changed = bytearray(pdf)
     changed[position] ^= 0x01
     return bytes(changed)
+
+
+@contextmanager
+def reachable_pki(settings: Settings) -> Iterator[PkiServer]:
+    """A CRL and OCSP responder on 127.0.0.1 for the CA in ``settings``' key directory, as a
+    deployed server's own /pki routes would answer: pdfsig asks the responder the seal
+    certificate names before it calls the certificate trusted."""
+    KeyStore(settings.keys_dir, settings.organisation).ensure()
+    with PkiServer(load_ca(settings.keys_dir)).running() as pki:
+        yield pki
+
+
+@contextmanager
+def runtime_with_reachable_pki(settings: Settings) -> Iterator[Runtime]:
+    """A runtime whose base URL, and so its seal certificate, names a reachable /pki."""
+    with reachable_pki(settings) as pki:
+        runtime = build_runtime(settings.model_copy(update={"base_url": pki.base_url}))
+        try:
+            migrate.upgrade(runtime.engine)
+            yield runtime
+        finally:
+            runtime.close()

@@ -28,6 +28,7 @@ from notarium.http.deps import (
 )
 from notarium.http.errors import register_envelope
 from notarium.http.formats import iso_micros, iso_millis, parse_iso8601, parse_json_object
+from notarium.http.routes.certificate_pdf import PDF_RESPONSE, pdf_response
 from notarium.http.schemas.certificates import (
     Certificate,
     CertificateCreate,
@@ -290,6 +291,18 @@ def get_ots(request: Request, principal: Reader, certificate_id: str) -> Respons
         media_type="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="{view.certificate_id}.ots"'},
     )
+
+
+@router.get(
+    "/certificates/{certificate_id}/certificate.pdf",
+    response_class=Response,
+    responses={**PDF_RESPONSE, **ERRORS},
+    summary="The certificate as a sealed PDF",
+)
+def get_certificate_pdf(request: Request, principal: Reader, certificate_id: str) -> Response:
+    view = _owned(request, principal, certificate_id)
+    runtime = runtime_of(request)
+    return pdf_response(runtime.certificate_pdfs.certificate(owner_of(principal), view.id))
 
 
 @router.get(

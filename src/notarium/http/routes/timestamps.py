@@ -26,6 +26,7 @@ from notarium.http.deps import (
 )
 from notarium.http.errors import request_id_of, status_for
 from notarium.http.formats import iso_micros, iso_millis, parse_iso8601, parse_json_object
+from notarium.http.routes.certificate_pdf import PDF_RESPONSE, pdf_response
 from notarium.http.schemas.common import error_responses
 from notarium.http.schemas.timestamps import (
     AccountSummary,
@@ -363,6 +364,17 @@ def get_tlog_proof(request: Request, principal: Reader, record_id: RecordId) -> 
 
 class LogProofNotFound(NotFoundError):
     code = "LOG_PROOF_NOT_FOUND"
+
+
+@router.get(
+    "/timestamps/{timestamp_id}/certificate.pdf",
+    responses={**PDF_RESPONSE, **ERRORS},
+    response_class=Response,
+    summary="Download the sealed certificate PDF",
+)
+def get_certificate_pdf(request: Request, principal: Reader, record_id: RecordId) -> Response:
+    runtime = runtime_of(request)
+    return pdf_response(runtime.certificate_pdfs.certificate(owner_of(principal), record_id))
 
 
 @router.get("/me", response_model=AccountSummary, responses=ERRORS, summary="Who am I")

@@ -1,0 +1,191 @@
+"""POST /api/v1/verify/pdf: anyone may upload a sealed PDF or a certificate PDF and learn
+whether each signature holds, when it was time-stamped, and which public record the file
+belongs to."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import Tenant
+from notarium.config import Settings
+from notarium.runtime import Runtime
+from unit.certificate_pdf.support import flip_byte_in_content, runtime_with_reachable_pki
+from unit.sealing.support import make_pdf
+
+URL = "/api/v1/verify/pdf"
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    with runtime_with_reachable_pki(settings) as made:
+        yield made
+
+
+def check(client: TestClient, pdf: bytes, name: str = "upload.pdf") -> Any:
+    # No Authorization header: the route is public.
+    return client.post(URL, files={"file": (name, pdf, "application/pdf")})
+
+
+def seal(client: TestClient, tenant: Tenant, pdf: bytes, **fields: str) -> Any:
+    response = client.post(
+        "/api/v1/seal",
+        headers=tenant.auth,
+        files={"file": ("contract.pdf", pdf, "application/pdf")},
+        data=fields,
+    )
+    assert response.status_code == 200, response.text
+    return response
+
+
+def stamp(client: TestClient, tenant: Tenant, content: bytes) -> dict[str, Any]:
+    response = client.post(
+        "/api/v1/timestamps",
+        headers=tenant.auth,
+        json={
+            "sha256_hash": hashlib.sha256(content).hexdigest(),
+            "filename": "private-name.txt",
+            "file_size_bytes": len(content),
+        },
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_sealed_pdf_is_trusted_time_stamped_and_found_by_its_hash(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    sealed = seal(client, tenant, make_pdf(), reason="Approved")
+    response = check(client, sealed.content)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["sha256_hash"] == hashlib.sha256(sealed.content).hexdigest()
+    assert body["size_bytes"] == len(sealed.content)
+    assert body["signed"] and body["valid"]
+    (signature,) = body["signatures"]
+    assert signature["intact"] and signature["valid"] and signature["trusted"]
+    assert not signature["document_timestamp"]
+    assert signature["timestamped"] and signature["timestamp_trusted"]
+    assert signature["timestamp_time"].endswith("Z")
+    assert signature["coverage"] == "entire_file"
+    assert signature["modification_level"] == "none"
+    assert "Seal" in signature["signer_subject"] and signature["problem"] is None
+    (record,) = body["records"]
+    assert record["match"] == "document_hash"
+    assert record["certificate_id"] == sealed.headers["x-notarium-certificate-id"]
+    assert record["status"] == "pending" and record["filename"] is None
+    base = runtime.settings.base_url
+    assert record["certificate_url"] == f"{base}/cert/{record['certificate_id']}"
+    # Public facts only: nothing names the account or the record's internal id.
+    text = response.text
+    assert tenant.account_id not in text
+    assert sealed.headers["x-notarium-record-id"] not in text
+
+
+def test_b_lta_seal_reports_the_document_time_stamp(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    sealed = seal(client, tenant, make_pdf(), level="B-LTA").content
+    body = check(client, sealed).json()
+    assert [s["document_timestamp"] for s in body["signatures"]] == [False, True]
+    assert body["valid"], body
+    assert body["signatures"][1]["timestamp_time"] is not None
+
+
+def test_certificate_pdf_names_its_record_through_the_embedded_proof(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    record = stamp(client, tenant, b"the certificate check")
+    certificate = client.get(
+        f"/api/v1/timestamps/{record['id']}/certificate.pdf", headers=tenant.auth
+    ).content
+    body = check(client, certificate).json()
+    assert body["valid"] and len(body["signatures"]) == 1
+    (match,) = body["records"]
+    assert match["match"] == "embedded_proof"
+    assert match["certificate_id"] == record["certificate_id"]
+    assert match["sha256_hash"] == record["sha256_hash"]
+    # The owner never made the file name public.
+    assert match["filename"] is None and "private-name" not in str(body)
+
+
+def test_tampered_certificate_fails_and_names_no_record(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    record = stamp(client, tenant, b"to be tampered with")
+    certificate = client.get(
+        f"/api/v1/timestamps/{record['id']}/certificate.pdf", headers=tenant.auth
+    ).content
+    response = check(client, flip_byte_in_content(certificate))
+    assert response.status_code == 200
+    body = response.json()
+    (signature,) = body["signatures"]
+    assert not signature["intact"] and not body["valid"]
+    assert signature["problem"] == "the signed bytes were changed"
+    assert body["records"] == []
+    assert "does not hold" in body["summary"]
+
+
+def test_test_mode_records_are_not_found(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    key = runtime.accounts.create_key(tenant.account_id, mode="test").secret
+    sealed = seal(client, Tenant(tenant.account_id, key), make_pdf()).content
+    body = check(client, sealed).json()
+    assert body["valid"] and body["records"] == []
+
+
+def test_unsigned_pdf_is_answered_with_no_signatures(client: TestClient) -> None:
+    response = check(client, make_pdf())
+    assert response.status_code == 200
+    body = response.json()
+    assert body["signed"] is False and body["valid"] is False
+    assert body["signatures"] == [] and body["records"] == []
+    assert body["summary"] == "The document carries no signature."
+
+
+@pytest.mark.parametrize(
+    ("files", "code", "status"),
+    [
+        ({"file": ("a.pdf", b"", "application/pdf")}, "PDF_EMPTY", 400),
+        ({"file": ("a.pdf", b"GIF89a, not a pdf", "application/pdf")}, "NOT_A_PDF", 415),
+        ({"file": ("a.pdf", b"%PDF-1.7\n garbage", "application/pdf")}, "PDF_MALFORMED", 400),
+        ({"other": ("a.pdf", b"%PDF-1.7", "application/pdf")}, "FILE_COUNT", 400),
+    ],
+)
+def test_bad_uploads(client: TestClient, files: dict[str, Any], code: str, status: int) -> None:
+    response = client.post(URL, files=files)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    assert set(response.json()["error"]) == {"code", "message", "request_id"}
+
+
+def test_second_file_not_multipart_and_oversize(client: TestClient) -> None:
+    pdf = make_pdf()
+    two = client.post(
+        URL,
+        files=[
+            ("file", ("a.pdf", pdf, "application/pdf")),
+            ("file", ("b.pdf", pdf, "application/pdf")),
+        ],
+    )
+    assert two.status_code == 400 and two.json()["error"]["code"] == "FILE_COUNT"
+    raw = client.post(URL, content=pdf, headers={"Content-Type": "application/pdf"})
+    assert raw.status_code == 400 and raw.json()["error"]["code"] == "INVALID_UPLOAD"
+    big = b"%PDF-1.7\n" + b"0" * (10 * 1024 * 1024)
+    too_large = check(client, big)
+    assert too_large.status_code == 413
+    assert too_large.json()["error"]["code"] == "PDF_TOO_LARGE"
+    far_too_large = check(client, big + b"0" * (1024 * 1024))
+    assert far_too_large.status_code == 413
+    assert far_too_large.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_checks_are_rate_limited_per_address(client: TestClient) -> None:
+    statuses = [check(client, b"not a pdf").status_code for _ in range(21)]
+    assert statuses[:20] == [415] * 20
+    assert statuses[20] == 429
