@@ -14,7 +14,11 @@ from fastapi.testclient import TestClient
 from conftest import Tenant
 from notarium.config import Settings
 from notarium.runtime import Runtime
-from unit.certificate_pdf.support import flip_byte_in_content, runtime_with_reachable_pki
+from unit.certificate_pdf.support import (
+    encrypted_pdf,
+    flip_byte_in_content,
+    runtime_with_reachable_pki,
+)
 from unit.sealing.support import make_pdf
 
 URL = "/api/v1/verify/pdf"
@@ -155,6 +159,7 @@ def test_unsigned_pdf_is_answered_with_no_signatures(client: TestClient) -> None
         ({"file": ("a.pdf", b"GIF89a, not a pdf", "application/pdf")}, "NOT_A_PDF", 415),
         ({"file": ("a.pdf", b"%PDF-1.7\n garbage", "application/pdf")}, "PDF_MALFORMED", 400),
         ({"other": ("a.pdf", b"%PDF-1.7", "application/pdf")}, "FILE_COUNT", 400),
+        ({"file": ("a.pdf", encrypted_pdf(), "application/pdf")}, "PDF_ENCRYPTED", 400),
     ],
 )
 def test_bad_uploads(client: TestClient, files: dict[str, Any], code: str, status: int) -> None:

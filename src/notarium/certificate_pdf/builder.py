@@ -39,12 +39,7 @@ class CertificateBuilder:
             if instructions is not None
             else default_instructions(facts, attachments, chain_url=self._chain_url)
         )
-        unsigned = render_certificate(
-            facts,
-            sections=sections,
-            instructions=steps,
-            attachment_names=sorted(a.name for a in attachments),
-        )
+        unsigned = render_certificate(facts, sections=sections, instructions=steps)
         with_files = embed_attachments(unsigned, attachments, when=self._clock.now())
         return self._sealer.seal(
             with_files, reason=f"Certificate {facts.certificate_id}", level="B-T"

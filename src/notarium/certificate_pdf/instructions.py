@@ -22,8 +22,8 @@ def default_instructions(
     ]
     if names:
         steps.append(
-            "Save the files embedded in this PDF from your viewer's attachments panel, "
-            "or with `pdfdetach -saveall certificate.pdf`."
+            f"Save the files embedded in this PDF ({', '.join(sorted(names))}) from your "
+            "viewer's attachments panel, or with `pdfdetach -saveall certificate.pdf`."
         )
     if token is not None:
         where = f" (published at {chain_url})" if chain_url else ""

@@ -96,6 +96,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "heading": ParagraphStyle(
             "heading",
             base,
+            keepWithNext=1,
             fontName=SANS_BOLD,
             fontSize=11,
             leading=14,
@@ -105,6 +106,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "label": ParagraphStyle("label", base, fontSize=8.5, leading=12, textColor=MUTED),
         "mono": ParagraphStyle("mono", base, fontName=MONO, fontSize=8.8, leading=12),
         "mono_cell": ParagraphStyle("mono_cell", base, fontName=MONO, fontSize=7.8, leading=10),
+        "step": ParagraphStyle("step", base, fontSize=8.8, leading=11.4),
         "small": ParagraphStyle("small", base, fontSize=8, leading=10.5, textColor=MUTED),
         "caption": ParagraphStyle(
             "caption", base, fontSize=7.5, leading=9, textColor=MUTED, alignment=TA_CENTER
@@ -155,10 +157,13 @@ class _Renderer:
         )
         return table
 
-    def heading(self, title: str) -> Flowable:
+    def heading(self, title: str) -> list[Flowable]:
+        # keepWithNext rather than a nested KeepTogether: platypus measures a
+        # KeepTogether inside another as unboundedly tall and pushes it to a new page.
         rule = Table([[""]], colWidths=[CONTENT_WIDTH], rowHeights=[0.6])
         rule.setStyle(TableStyle([("LINEABOVE", (0, 0), (-1, -1), 0.6, RULE)]))
-        return KeepTogether([Spacer(1, 4), rule, self.para(escape(title), "heading")])
+        rule.keepWithNext = True
+        return [Spacer(1, 4), rule, self.para(escape(title), "heading")]
 
     def qr(self, value: str) -> Drawing:
         widget = QrCodeWidget(value, barLevel="M", barBorder=2, barWidth=QR_SIZE, barHeight=QR_SIZE)
@@ -229,7 +234,7 @@ class _Renderer:
             rows.append(Field("Type", facts.file_type))
         rows.append(Field("SHA-256", facts.sha256, mono=True))
         rows.append(Field("Record ID", facts.record_id, mono=True))
-        return [self.heading("The file"), self.fields(rows)]
+        return [*self.heading("The file"), self.fields(rows)]
 
     def time(self) -> list[Flowable]:
         facts = self.facts
@@ -243,7 +248,7 @@ class _Renderer:
         ]
         if facts.confirmed_at is not None:
             rows.append(Field("Confirmed (UTC)", utc(facts.confirmed_at)))
-        return [self.heading("Time"), self.fields(rows)]
+        return [*self.heading("Time"), self.fields(rows)]
 
     def anchors(self) -> list[Flowable]:
         facts = self.facts
@@ -253,7 +258,7 @@ class _Renderer:
                 "ledgers (OpenTimestamps calendars, and Bitcoin or external time-stamp "
                 "authorities where the operator configured them)."
             )
-            return [self.heading("Anchors"), self.para(escape(note))]
+            return [*self.heading("Anchors"), self.para(escape(note))]
         rows: list[Field] = []
         for anchor in facts.anchors:
             lines = [
@@ -286,7 +291,7 @@ class _Renderer:
                 ]
             )
         )
-        return [self.heading("Anchors"), table]
+        return [*self.heading("Anchors"), table]
 
     def log(self) -> list[Flowable]:
         entry = self.facts.log_entry
@@ -301,10 +306,10 @@ class _Renderer:
                 else "awaiting the next signed checkpoint",
             )
         )
-        return [self.heading("Transparency log"), self.fields(rows)]
+        return [*self.heading("Transparency log"), self.fields(rows)]
 
     def section(self, section: Section) -> list[Flowable]:
-        parts: list[Flowable] = [self.heading(section.heading)]
+        parts: list[Flowable] = [*self.heading(section.heading)]
         if section.fields:
             parts.append(self.fields(section.fields))
         parts.extend(self.para(text(p)) for p in section.paragraphs)
@@ -350,26 +355,20 @@ class _Renderer:
         scale = min(CONTENT_WIDTH / width, max_height_mm * mm / height)
         return [ImageFlowable(BytesIO(png), width=width * scale, height=height * scale)]
 
-    def verification(
-        self, instructions: Sequence[str], attachments: Sequence[str]
-    ) -> list[Flowable]:
-        facts = self.facts
+    def verification(self, instructions: Sequence[str]) -> list[Flowable]:
         steps: list[Flowable] = [
-            self.heading("Verify this certificate"),
-            self.fields([Field("Online", facts.verify_url, mono=True)]),
+            *self.heading("Verify this certificate"),
+            self.fields([Field("Online", self.facts.verify_url, mono=True)]),
             Spacer(1, 3),
             self.para("Without this service:", "base"),
             ListFlowable(
-                [ListItem(self.para(text(step)), leftIndent=12) for step in instructions],
+                [ListItem(self.para(text(step), "step"), leftIndent=12) for step in instructions],
                 bulletType="1",
                 bulletFontName=SANS,
-                bulletFontSize=9,
+                bulletFontSize=8.8,
                 leftIndent=12,
             ),
         ]
-        if attachments:
-            steps.append(Spacer(1, 4))
-            steps.append(self.fields([Field("Embedded files", ", ".join(attachments))]))
         # The address and the steps read as one unit, so they move to the next page whole.
         return [KeepTogether(steps)]
 
@@ -394,7 +393,6 @@ def render_certificate(
     *,
     sections: Sequence[Section] = (),
     instructions: Sequence[str] = (),
-    attachment_names: Sequence[str] = (),
 ) -> bytes:
     """The certificate as unsigned PDF bytes, one or two A4 pages for a record's own
     facts (more if the extra sections need them)."""
@@ -408,7 +406,7 @@ def render_certificate(
     story += renderer.log()
     for section in sections:
         story += renderer.section(section)
-    story += renderer.verification(instructions, attachment_names)
+    story += renderer.verification(instructions)
 
     out = BytesIO()
     document = SimpleDocTemplate(

@@ -11,14 +11,16 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from pyhanko.pdf_utils.crypt import StandardSecurityHandler
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import copy_into_new_writer
 
 from notarium.config import Settings
 from notarium.pki.keystore import KeyStore
 from notarium.runtime import Runtime, build_runtime
 from notarium.sealing.certificates import load_ca
 from notarium.store import migrate
-from unit.sealing.support import PkiServer
+from unit.sealing.support import PkiServer, make_pdf
 
 PDFTOTEXT = shutil.which("pdftotext")
 PDFDETACH = shutil.which("pdfdetach")
@@ -106,3 +108,13 @@ def runtime_with_reachable_pki(settings: Settings) -> Iterator[Runtime]:
             yield runtime
         finally:
             runtime.close()
+
+
+def encrypted_pdf() -> bytes:
+    """A small PDF encrypted with a user password."""
+    writer = copy_into_new_writer(PdfFileReader(BytesIO(make_pdf())))
+    writer.security_handler = StandardSecurityHandler.build_from_pw("owner", "user")
+    writer._encrypt = writer.add_object(writer.security_handler.as_pdf_object())
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -16,7 +16,7 @@ from notarium.sealing.sealer import Sealer
 from unit.sealing.support import make_pdf
 
 from .conftest import Notarised
-from .support import flip_byte_in_content
+from .support import encrypted_pdf, flip_byte_in_content
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,9 @@ def test_inputs_that_cannot_be_checked(
     with pytest.raises(NotariumError) as caught:
         verifier.verify(read_pdf(data))
     assert caught.value.code == (code or "PDF_MALFORMED")
+
+
+def test_an_encrypted_pdf_is_refused(verifier: PdfVerifier) -> None:
+    with pytest.raises(NotariumError) as caught:
+        verifier.verify(read_pdf(encrypted_pdf()))
+    assert caught.value.code == "PDF_ENCRYPTED"
