@@ -17,6 +17,7 @@ from notarium.http.errors import install_error_handlers
 from notarium.http.middleware import RequestContextMiddleware
 from notarium.http.routes import (
     admin,
+    assist,
     certificates,
     log,
     pki,
@@ -104,6 +105,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.include_router(seal.router)
     app.include_router(verify_pdf.router)
     app.include_router(pki.router)
+    app.include_router(assist.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

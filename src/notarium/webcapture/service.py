@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from notarium.accounts.plans import Plan
+from notarium.accounts.plans import Plan, plan_named
 from notarium.capture.errors import BotProtectionBlocked, CaptureFailed, InvalidCaptureUrl
-from notarium.capture.ports import CaptureEngine
+from notarium.capture.ports import AssistingCaptureEngine, CaptureEngine
 from notarium.capture.result import CaptureResult
 from notarium.clock import Clock
 from notarium.egress.policy import Destination, EgressLookupError, EgressPolicy, EgressRefused
@@ -29,8 +29,25 @@ from notarium.records.service import RecordService
 from notarium.records.values import NewRecord, Owner, RecordView
 from notarium.store.captures import CaptureRepository
 from notarium.store.db import SessionFactory
-from notarium.store.models import AssistedCaptureGrant, CaptureArtifact, WebCapture
+from notarium.store.models import (
+    Account,
+    ApiKey,
+    AssistedCaptureGrant,
+    CaptureArtifact,
+    JwtCredential,
+    WebCapture,
+)
 from notarium.store.repositories import UsageRepository
+from notarium.webcapture.assisting import (
+    AssistLink,
+    AssistLinkExpired,
+    AssistLinkRevoked,
+    AssistLinkUnknown,
+    AssistLinkUsed,
+    AssistUnavailable,
+    LiveSessions,
+    Viewer,
+)
 from notarium.webcapture.coverage import CoverageChecker
 from notarium.webcapture.ports import EvidencePackager
 from notarium.webcapture.values import (
@@ -104,6 +121,7 @@ class WebCaptureService:
         self.policy = policy
         self.clock = clock
         self.assist_lifetime = assist_lifetime
+        self._live = LiveSessions(clock)
 
     def engine(self) -> CaptureEngine:
         if self._engine is None:
@@ -111,6 +129,7 @@ class WebCaptureService:
         return self._engine
 
     async def close(self) -> None:
+        self._live.clear()
         if self._engine is not None:
             await self._engine.close()
             self._engine = None
@@ -195,7 +214,13 @@ class WebCaptureService:
             raise
 
     def _certify_result(
-        self, owner: Owner, plan: Plan, url: str, result: CaptureResult
+        self,
+        owner: Owner,
+        plan: Plan,
+        url: str,
+        result: CaptureResult,
+        *,
+        grant_hash: str | None = None,
     ) -> WebCaptureView:
         if not result.exchanges or not result.har or not result.screenshot_png:
             raise CertificationFailed(
@@ -207,6 +232,9 @@ class WebCaptureService:
         facts = _facts(result)
 
         def store(session: Session, record: RecordView) -> None:
+            if grant_hash is not None:
+                # In the record's own transaction: a link certifies once, or not at all.
+                _use_grant(session, grant_hash, recording_id)
             CaptureRepository(session).insert(
                 WebCapture(
                     id=recording_id,
@@ -272,14 +300,18 @@ class WebCaptureService:
         return AssistGrant(token=token, url=url, protection=protection, expires_at=expires_at)
 
     def open_grant(self, token: str) -> AssistedCaptureGrant:
+        """The grant behind a usable link; otherwise a :class:`GrantUnusable` that says
+        why (unknown, used, expired)."""
         with self.read_sessions() as session:
             grant = CaptureRepository(session).grant(_token_hash(token))
             if grant is not None:
                 session.expunge(grant)
-        if grant is None or grant.capture_id is not None:
-            raise GrantUnusable("This assisted-capture link is unknown or was already used.")
+        if grant is None:
+            raise AssistLinkUnknown("This assisted-capture link is unknown.")
+        if grant.capture_id is not None:
+            raise AssistLinkUsed("This assisted-capture link was already used.")
         if grant.expires_at <= self.clock.now():
-            raise GrantUnusable("This assisted-capture link has expired.")
+            raise AssistLinkExpired("This assisted-capture link has expired.")
         return grant
 
     def close_grant(self, token: str, capture_id: str) -> None:
@@ -288,6 +320,68 @@ class WebCaptureService:
             if grant is None or grant.capture_id is not None:
                 raise GrantUnusable("This assisted-capture link was already used.")
             grant.capture_id = capture_id
+
+    def _usable_grant(self, token: str) -> tuple[AssistedCaptureGrant, Plan]:
+        """The grant and its account's current plan, while the key that asked for it
+        stands: revoking a key also withdraws the links it obtained."""
+        grant = self.open_grant(token)
+        with self.read_sessions() as session:
+            account = session.get(Account, grant.account_id)
+            key = session.get(ApiKey, grant.key_id) or session.get(JwtCredential, grant.key_id)
+            standing = key is not None and key.revoked_at is None
+        if account is None or not standing:
+            raise AssistLinkRevoked(
+                "The key that asked for this assisted capture has been revoked."
+            )
+        return grant, plan_named(account.plan)
+
+    def describe_assist(self, token: str) -> AssistLink:
+        grant, _ = self._usable_grant(token)
+        return _link_of(grant)
+
+    def _assisting(self) -> AssistingCaptureEngine:
+        engine = self.engine()
+        if not isinstance(engine, AssistingCaptureEngine):
+            raise AssistUnavailable("This server's capture engine offers no live browser.")
+        return engine
+
+    def assisted_session_id(self, token: str) -> str | None:
+        """The live browser a link has in this process, if any."""
+        return self._live.session_id(_token_hash(token))
+
+    async def start_assisted(self, token: str) -> Viewer:
+        """A viewer of the link's live browser: the one already open (after a reload or
+        a dropped connection), or a new one on the link's URL. It stays open, watched or
+        not, until certified or until the link expires."""
+        grant, _ = await asyncio.to_thread(self._usable_grant, token)
+        return await self._live.attach(_token_hash(token), _link_of(grant), self._assisting())
+
+    def leave_assisted(self, viewer: Viewer) -> None:
+        self._live.detach(viewer)
+
+    async def finish_assisted(self, token: str, viewer: Viewer) -> WebCaptureView:
+        """Certifies the page as the viewer's browser now shows it, into the link's
+        account, under its daily allowance; the link is used up in the same transaction
+        as the record. A page that still shows a challenge raises BotProtectionBlocked
+        and everything stays as it was."""
+        grant, plan = await asyncio.to_thread(self._usable_grant, token)
+        owner = Owner(account_id=grant.account_id, mode=grant.mode)
+        period = await asyncio.to_thread(self._reserve, owner, plan)
+        try:
+            result = await viewer.browser.certify()
+            view = await asyncio.to_thread(
+                self._certify_result,
+                owner,
+                plan,
+                grant.url,
+                result,
+                grant_hash=grant.token_hash,
+            )
+        except BaseException:
+            self._release(owner, period)
+            raise
+        self._live.forget(grant.token_hash)
+        return view
 
     # -- reading -----------------------------------------------------------------------
 
@@ -337,6 +431,22 @@ def _not_found() -> NotFoundError:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _link_of(grant: AssistedCaptureGrant) -> AssistLink:
+    return AssistLink(
+        url=grant.url,
+        protection=grant.protection,
+        created_at=grant.created_at,
+        expires_at=grant.expires_at,
+    )
+
+
+def _use_grant(session: Session, token_hash: str, capture_id: str) -> None:
+    grant = CaptureRepository(session).grant(token_hash, lock=True)
+    if grant is None or grant.capture_id is not None:
+        raise AssistLinkUsed("This assisted-capture link was already used.")
+    grant.capture_id = capture_id
 
 
 def _artifact(capture_id: str, file: EvidenceFile) -> CaptureArtifact:
