@@ -124,7 +124,7 @@ def blocked_link(client: TestClient, tenant: Tenant, url: str) -> str:
     body = response.json()
     assert body["error"] == "bot_protection_blocked"
     assert body["assistedCaptureUrl"].startswith("http://testserver/assist/")
-    return urlsplit(body["assistedCaptureUrl"]).path
+    return str(urlsplit(body["assistedCaptureUrl"]).path)
 
 
 def insert_grant(runtime: Runtime, tenant: Tenant, url: str, expires_at: datetime) -> str:
@@ -457,7 +457,7 @@ def served(tmp_path: Path) -> Iterator[Runtime]:
     runtime.close()
 
 
-def test_the_page_shows_the_live_browser_and_forwards_clicks(
+def test_the_page_shows_the_live_browser_and_forwards_clicks_and_keys(
     served: Runtime, site: LocalSite
 ) -> None:
     base = served.settings.base_url
@@ -490,9 +490,11 @@ def test_the_page_shows_the_live_browser_and_forwards_clicks(
             box = screen.bounding_box()
             assert box is not None and box["width"] < VIEWPORT["width"]
             scale = box["width"] / VIEWPORT["width"]
-            page.mouse.click(
-                box["x"] + VERIFY_BUTTON[0] * scale, box["y"] + VERIFY_BUTTON[1] * scale
-            )
+            page.mouse.click(box["x"] + ANSWER_FIELD[0] * scale, box["y"] + ANSWER_FIELD[1] * scale)
+            # The click gave the canvas the keyboard: keys go to the remote answer field.
+            expect(screen).to_be_focused()
+            page.keyboard.type("human")
+            page.keyboard.press("Enter")
             # Certify once the remote page has moved on (the canvas shows it).
             for _ in range(40):
                 page.click("#certify")

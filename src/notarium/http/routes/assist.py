@@ -23,7 +23,7 @@ import json
 import logging
 import math
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -224,7 +224,9 @@ class _Conversation:
             self.service.leave_assisted(viewer)
             await self._close(CLOSE_DONE)
 
-    async def _guarded(self, part: Any, viewer: Viewer, scope: anyio.CancelScope) -> None:
+    async def _guarded(
+        self, part: Callable[[Viewer], Awaitable[None]], viewer: Viewer, scope: anyio.CancelScope
+    ) -> None:
         """Runs one side of the conversation; whichever side ends, ends them all."""
         try:
             await part(viewer)
@@ -234,6 +236,7 @@ class _Conversation:
         scope.cancel()
 
     async def _stream(self, viewer: Viewer) -> None:
+        """Frames out, each only once the client has room for it."""
         while True:
             await self._credits.acquire()
             try:
@@ -257,6 +260,7 @@ class _Conversation:
         )
 
     async def _listen(self, viewer: Viewer) -> None:
+        """Commands in, performed one at a time in the order they came."""
         while True:
             message = await self.websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -298,7 +302,11 @@ class _Conversation:
     async def _certify(self, viewer: Viewer) -> bool:
         self._certifying = True
         try:
-            view = await self.service.finish_assisted(self.token, viewer)
+            # Once begun, a certification runs to its end even if this connection is
+            # being closed (replaced, or the server stopping): cut short, it could
+            # leave a record behind with its allowance given back.
+            with anyio.CancelScope(shield=True):
+                view = await self.service.finish_assisted(self.token, viewer)
         except AssistedSessionClosed:
             await self._session_over()
             return True
