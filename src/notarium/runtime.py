@@ -16,6 +16,7 @@ from notarium.clock import Clock, SystemClock
 from notarium.config import Settings
 from notarium.egress.policy import EgressPolicy
 from notarium.idempotency.service import IdempotencyService
+from notarium.l402.notifications import L402Notifier
 from notarium.lightning.factory import build_lightning
 from notarium.lightning.ports import LightningBackend
 from notarium.mail.smtp import SmtpMailer
@@ -30,6 +31,10 @@ from notarium.store.db import SessionFactory, make_engine, make_session_factory
 from notarium.store.serials import DatabaseSerialSource
 from notarium.translog.service import TransparencyLog
 from notarium.tsa.authority import TimeStampAuthority
+from notarium.webcapture.downloads import CaptureDownloads
+from notarium.webcapture.factory import build_links, build_webcaptures
+from notarium.webcapture.links import LinkSigner
+from notarium.webcapture.service import WebCaptureService
 from notarium.webhooks.delivery import HttpxWebhookSender
 from notarium.webhooks.service import WebhookPolicy, WebhookService
 from notarium.webhooks.store import OutboxSink
@@ -53,6 +58,9 @@ class Runtime:
     webhooks: WebhookService
     seal: SealService
     certificate_pdfs: CertificatePdfService
+    webcaptures: WebCaptureService
+    capture_downloads: CaptureDownloads
+    links: LinkSigner
     lightning: LightningBackend
 
     def close(self) -> None:
@@ -75,7 +83,13 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         clock=clock,
     )
     record_signer = Ed25519RecordSigner(keystore.ed25519_private_key(), settings.effective_key_name)
-    outbox = OutboxSink(clock)
+    # L402 timestamps announce their status changes to their own webhook and e-mail.
+    outbox = L402Notifier(
+        OutboxSink(clock),
+        clock,
+        explorer_url=settings.l402_explorer_url,
+        organisation=settings.organisation,
+    )
     records = RecordService(sessions, tsa, clock, read_sessions=read_sessions, events=outbox)
     translog = TransparencyLog(
         sessions,
@@ -119,6 +133,17 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         log=translog,
         seal=seal,
     )
+    webcaptures = build_webcaptures(
+        settings,
+        clock=clock,
+        sessions=sessions,
+        read_sessions=read_sessions,
+        records=records,
+        keystore=keystore,
+        authority=tsa,
+        serials=DatabaseSerialSource(sessions, clock),
+        signer=record_signer,
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -143,6 +168,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         webhooks=webhooks,
         seal=seal,
         certificate_pdfs=certificate_pdfs,
+        webcaptures=webcaptures,
+        capture_downloads=CaptureDownloads(webcaptures, proofs, certificate_pdfs),
+        links=build_links(settings, clock),
         lightning=build_lightning(settings, clock=clock),
         anchoring=AnchoringService(
             sessions,

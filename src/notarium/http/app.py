@@ -26,6 +26,7 @@ from notarium.http.routes import (
     timestamps,
     tsa,
     verify_pdf,
+    webcapture,
     webhooks,
 )
 from notarium.ratelimit.limiter import DisabledRateLimiter, RateLimiter
@@ -74,6 +75,8 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
         yield
         if loop is not None:
             loop.stop()
+        # The browser pool, when a capture started it.
+        await runtime.webcaptures.close()
         if owns_runtime:
             runtime.close()
 
@@ -105,6 +108,8 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.include_router(seal.router)
     app.include_router(verify_pdf.router)
     app.include_router(pki.router)
+    app.include_router(webcapture.router)
+    app.include_router(webcapture.files)
     app.include_router(assist.router)
 
     def openapi() -> dict[str, Any]:
