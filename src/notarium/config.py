@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     capture_challenge_wait: float = 5.0
     capture_assisted_ttl: float = 600.0
     capture_chromium_path: Path = Path("/usr/bin/chromium")
+    # Seconds a pre-signed certificate or evidence download link stays valid.
+    download_link_lifetime: int = 600
 
     # Uploads. `unix:///run/clamav/clamd.ctl` or `tcp://127.0.0.1:3310`; unset, uploads
     # are not scanned (the scanner's name says so).
@@ -94,6 +96,25 @@ class Settings(BaseSettings):
     rate_limits_enabled: bool = True
     idempotency_lease_seconds: int = 60
     sqlite_synchronous: str = "FULL"
+
+    # Pay-per-request timestamps over L402 (POST /api/l402). A timestamp costs the service
+    # fee plus a network fee: the fee rate (sat/vB; the Bitcoin node's estimatesmartfee
+    # when NOTARIUM_BITCOIN_RPC_URL is set) times the vbytes charged per request, rounded
+    # up to hundreds of sats; file mode adds the file fee.
+    l402_service_name: str = "notarium"
+    l402_account: str = "l402"
+    l402_service_fee_sats: int = 20_000
+    l402_file_fee_sats: int = 5_000
+    l402_update_fee_sats: int = 10
+    l402_fee_rate: float = 15.0
+    l402_fee_conf_target: int = 6
+    l402_network_vbytes: int = 333
+    l402_invoice_expiry: int = 600
+    l402_token_lifetime: int = 86_400
+    l402_check_settlement: bool = True
+    l402_require_scan: bool = True
+    l402_store_files: bool = False
+    l402_explorer_url: str = "https://mempool.space/tx/"
 
     # Lightning (L402 payments). `dev`: the built-in single-machine development node,
     # settled with `notarium dev pay`; `lnd`: an LND node over its REST API.
