@@ -364,6 +364,18 @@ def test_visible_stamp_is_drawn_in_its_rectangle_only(
     first_page = (render(original, 1, tmp_path, "p1"), render(sealed, 1, tmp_path, "p1s"))
     assert ImageChops.difference(*first_page).getbbox() is None
 
+    # poppler reads the stamp back as the text it shows: the font's encoding matches.
+    text = subprocess.run(
+        ["pdftotext", "-f", "2", "-l", "2", str(tmp_path / "after.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert f"Sealed by {ORGANISATION}\n" in text
+    assert f"Reason: {REASON}\n" in text
+    assert re.search(r"^Time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$", text, re.M), text
+
     (signature,) = PdfFileReader(io.BytesIO(sealed)).embedded_signatures
     assert [int(v) for v in signature.sig_field["/Rect"]] == [72, 72, 372, 172]
     assert_pyhanko_trusts(tools.pyhanko("validate", sealed), 1)
@@ -398,6 +410,35 @@ def test_stamp_off_the_document_is_a_clear_400(
     assert error["code"] == code
     assert message in error["message"]
     assert error["request_id"]
+
+
+def contents_room(sealed: bytes, index: int = 0) -> int:
+    """Hex digits reserved for a signature's /Contents: its ByteRange gap less the angle
+    brackets."""
+    signature = PdfFileReader(io.BytesIO(sealed)).embedded_signatures[index]
+    _, end, start, _ = signature.sig_object["/ByteRange"]
+    return int(start) - int(end) - 2
+
+
+def test_signature_room_is_sized_once_and_a_short_one_recovers(
+    client: TestClient, tenant: Tenant, runtime: Runtime, served: str, tools: Tools
+) -> None:
+    sealer = runtime.seal.sealer
+    first, _ = seal(client, tenant, make_pdf())
+    learnt = contents_room(first)
+    # pyHanko's estimate: a dummy signature's size plus half again, in hex digits.
+    assert 4_000 < learnt < 40_000
+    assert sealer._reserved == learnt
+    archival, _ = seal(client, tenant, make_pdf(pages=2), level="B-LTA")
+    assert contents_room(archival) == learnt
+    assert_pyhanko_trusts(tools.pyhanko("validate", archival), 1)
+
+    # Far too little room for any signature: the seal is redone with pyHanko's estimate.
+    sealer._reserved = 64
+    again, _ = seal(client, tenant, make_pdf())
+    assert contents_room(again) == learnt
+    assert sealer._reserved == learnt
+    assert_pyhanko_trusts(tools.pyhanko("validate", again), 1)
 
 
 # -- documents that are already signed -------------------------------------------------

@@ -7,6 +7,7 @@ signature keeps covering exactly the bytes it covered before.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ MAX_PDF_SIZE: Final = 10 * 1024 * 1024
 #: implementation note); some generators prepend a few bytes of junk.
 _HEADER_WINDOW: Final = 1024
 _PDF_MAGIC: Final = b"%PDF-"
+_BYTE_RANGE: Final = re.compile(rb"/ByteRange\s*\[\s*0\s+(\d+)\s+(\d+)\s+\d+\s*\]")
 
 SealLevel = Literal["B-T", "B-LT", "B-LTA"]
 LEVELS: Final[tuple[SealLevel, ...]] = ("B-T", "B-LT", "B-LTA")
@@ -110,6 +112,10 @@ class Sealer:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        # Room for the signature in /Contents, learnt from the first seal. Left to
+        # itself, pyHanko sizes it by building and signing a whole dummy signature, a
+        # third of a seal's work, and the size only changes with the certificates.
+        self._reserved: int | None = None
         self._signer = signers.SimpleSigner(
             signing_cert=self._certificate,
             signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
@@ -127,7 +133,11 @@ class Sealer:
         visible: VisibleStamp | None = None,
     ) -> bytes:
         """Return the sealed document; blocks, so async callers use :meth:`async_seal`."""
-        return asyncio.run(self.async_seal(pdf, reason=reason, level=level, visible=visible))
+        # The coroutine hands back the stream, not its bytes: in the main thread
+        # asyncio.run's SIGINT bookkeeping formats the main task's repr, result included,
+        # and the repr of a multi-megabyte bytes object costs tens of milliseconds.
+        sealed = asyncio.run(self._seal(pdf, reason=reason, level=level, visible=visible))
+        return sealed.getvalue()
 
     async def async_seal(
         self,
@@ -137,9 +147,39 @@ class Sealer:
         level: SealLevel = "B-T",
         visible: VisibleStamp | None = None,
     ) -> bytes:
+        sealed = await self._seal(pdf, reason=reason, level=level, visible=visible)
+        return sealed.getvalue()
+
+    async def _seal(
+        self,
+        pdf: bytes | IO[bytes],
+        *,
+        reason: str | None,
+        level: SealLevel,
+        visible: VisibleStamp | None,
+    ) -> BytesIO:
         if level not in LEVELS:
             raise SealingError(f"unknown PAdES level {level!r}; use one of {', '.join(LEVELS)}")
         data = _read_input(pdf, self._max_size)
+        reserved = self._reserved
+        if reserved is not None:
+            try:
+                return await self._sign(data, reason, level, visible, reserved)
+            except SealingError:
+                # Whatever went wrong, pyHanko's own estimate decides on the retry.
+                self._reserved = None
+        sealed = await self._sign(data, reason, level, visible, None)
+        self._reserved = _contents_space(sealed, len(data))
+        return sealed
+
+    async def _sign(
+        self,
+        data: bytes,
+        reason: str | None,
+        level: SealLevel,
+        visible: VisibleStamp | None,
+        reserved: int | None,
+    ) -> BytesIO:
         writer = _open_writer(data)
         field_name = f"Seal-{uuid.uuid4().hex}"
         if visible is not None:
@@ -174,7 +214,10 @@ class Sealer:
         text_params = stamp_text_params(self._organisation, reason)
         try:
             await pdf_signer.async_sign_pdf(
-                writer, output=output, appearance_text_params=text_params
+                writer,
+                output=output,
+                appearance_text_params=text_params,
+                bytes_reserved=reserved,
             )
         except (SigningError, PdfError) as exc:
             raise SealingError(f"the document could not be sealed: {exc}") from exc
@@ -183,7 +226,7 @@ class Sealer:
                 # The validation context never closes a backend it was handed; an open
                 # HTTP session would leak a socket per seal.
                 await fetcher_backend.close()  # type: ignore[no-untyped-call]
-        return output.getvalue()
+        return output
 
     def _validation_context(self) -> tuple[ValidationContext, FetcherBackend | None]:
         if self._revocation is None:
@@ -219,6 +262,16 @@ def _read_input(pdf: bytes | IO[bytes], max_size: int) -> bytes:
     if _PDF_MAGIC not in data[:_HEADER_WINDOW]:
         raise NotAPdfError("the document is not a PDF (no %PDF- header)")
     return data
+
+
+def _contents_space(sealed: BytesIO, start: int) -> int | None:
+    """The /Contents room of the first signature written after ``start``: the gap its
+    /ByteRange leaves, less the string's angle brackets."""
+    with sealed.getbuffer() as view:
+        match = _BYTE_RANGE.search(view, start)
+        if match is None:
+            return None
+        return int(bytes(match[2])) - int(bytes(match[1])) - 2
 
 
 def _open_writer(data: bytes) -> IncrementalPdfFileWriter:

@@ -73,11 +73,31 @@ class SealService:
         level: SealLevel,
         visible: VisibleStamp | None,
     ) -> SealedDocument:
-        # pyHanko's work is CPU-bound: done on a worker thread, it does not hold up every
-        # other request the event loop is serving.
-        sealed = await asyncio.to_thread(
-            self.sealer.seal, pdf, reason=reason, level=level, visible=visible
+        # pyHanko's work, hashing megabytes and the record's commit all block: done on one
+        # worker thread, they hold up neither the event loop nor each other's hand-offs.
+        return await asyncio.to_thread(
+            self._seal_and_record,
+            owner,
+            plan,
+            pdf,
+            filename=filename,
+            reason=reason,
+            level=level,
+            visible=visible,
         )
+
+    def _seal_and_record(
+        self,
+        owner: Owner,
+        plan: Plan,
+        pdf: bytes | IO[bytes],
+        *,
+        filename: str,
+        reason: str | None,
+        level: SealLevel,
+        visible: VisibleStamp | None,
+    ) -> SealedDocument:
+        sealed = self.sealer.seal(pdf, reason=reason, level=level, visible=visible)
         record = NewRecord(
             sha256=hashlib.sha256(sealed).hexdigest(),
             filename=filename,
@@ -85,5 +105,4 @@ class SealService:
             file_type="application/pdf",
             channel="seal",
         )
-        view = await asyncio.to_thread(self.records.create, owner, plan, record)
-        return SealedDocument(sealed, view)
+        return SealedDocument(sealed, self.records.create(owner, plan, record))

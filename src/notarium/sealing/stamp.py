@@ -79,11 +79,11 @@ def check_stamp(
     x1, y1, x2, y2 = rect
     if x2 <= x1 or y2 <= y1:
         raise InvalidStampError("the stamp rectangle must have a positive width and height")
-    page_ref, _resources = writer.find_page_for_modification(page)
+    page_ref, _resources = writer.find_page_for_modification(page)  # type: ignore[no-untyped-call]
     page_dict = page_ref.get_object()
-    box = find_inherited_value_in_tree(page_dict, "/CropBox", "/Parent")
+    box = find_inherited_value_in_tree(page_dict, "/CropBox", "/Parent")  # type: ignore[no-untyped-call]
     if box is None:
-        box = find_inherited_value_in_tree(page_dict, "/MediaBox", "/Parent")
+        box = find_inherited_value_in_tree(page_dict, "/MediaBox", "/Parent")  # type: ignore[no-untyped-call]
     if box is None:
         return
     llx, urx = sorted((float(box[0]), float(box[2])))
