@@ -26,6 +26,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conftest import Tenant
+from fakes.capture_engine import ScriptedEngine, with_scripted_captures
+from notarium.http.app import create_app
+from notarium.runtime import Runtime
+from unit.evidence.captures import sample_capture
 
 # What the schema promises, rather than every heuristic schemathesis ships (e.g. whether
 # an arbitrary unknown query parameter must be rejected), which the document is silent on.
@@ -40,6 +44,15 @@ CHECKS = [
 # A TimeStampReq is opaque DER; without a serializer schemathesis refuses to send one.
 schemathesis.serializer.alias("application/timestamp-query", "application/octet-stream")
 schemathesis.serializer.alias("application/ocsp-request", "application/octet-stream")
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    """The app with web captures behind a scripted engine and a resolver that sends every
+    name to loopback: generated URLs such as ``https://0.com`` never reach DNS, a browser
+    or another machine."""
+    engine = ScriptedEngine(default=lambda url: sample_capture(requested_url=url))
+    return create_app(with_scripted_captures(runtime, engine, otherwise="127.0.0.1"))
 
 
 @pytest.fixture

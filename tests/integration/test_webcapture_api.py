@@ -8,26 +8,21 @@ import asyncio
 import dataclasses
 import hashlib
 import io
-import ipaddress
 import json
 import zipfile
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from conftest import Tenant, make_tenant
+from fakes.capture_engine import ScriptedEngine, with_scripted_captures
 from notarium.accounts.plans import PLANS
 from notarium.capture.errors import BotProtectionBlocked, CaptureFailed, ServiceBusy
-from notarium.capture.result import CaptureResult
-from notarium.egress.policy import EgressPolicy, IPAddress
 from notarium.evidence.verify import verify_evidence_package
 from notarium.http.app import create_app
 from notarium.records.values import Owner
 from notarium.runtime import Runtime
-from notarium.webcapture.coverage import CoverageChecker
-from notarium.webcapture.service import WebCaptureService
 from unit.evidence.captures import sample_capture
 
 URL = "https://news.example.test/report"
@@ -40,52 +35,14 @@ NAMES = {
 }
 
 
-def resolver(host: str, port: int) -> list[IPAddress]:
-    try:
-        return [ipaddress.ip_address(NAMES[host])]
-    except KeyError:
-        raise OSError(f"{host}: name not known") from None
-
-
-class ScriptedEngine:
-    """Answers each capture with the next scripted outcome."""
-
-    def __init__(self) -> None:
-        self.outcomes: list[CaptureResult | Exception] = []
-        self.urls: list[str] = []
-
-    async def capture(self, url: str) -> CaptureResult:
-        self.urls.append(url)
-        outcome = self.outcomes.pop(0) if self.outcomes else sample_capture(requested_url=url)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    async def close(self) -> None:
-        return None
-
-
 @pytest.fixture
 def engine() -> ScriptedEngine:
-    return ScriptedEngine()
+    return ScriptedEngine(default=lambda url: sample_capture(requested_url=url))
 
 
 @pytest.fixture
 def capture_runtime(runtime: Runtime, engine: ScriptedEngine) -> Runtime:
-    real = runtime.webcaptures
-    policy = EgressPolicy(["127.0.0.1"], resolver=resolver)
-    service = WebCaptureService(
-        real.sessions,
-        real.read_sessions,
-        real.records,
-        lambda: engine,
-        real.packager,
-        policy,
-        runtime.clock,
-        coverage=CoverageChecker(policy, runtime.clock),
-        assist_lifetime=timedelta(minutes=10),
-    )
-    return dataclasses.replace(runtime, webcaptures=service)
+    return with_scripted_captures(runtime, engine, names=NAMES)
 
 
 @pytest.fixture
@@ -163,9 +120,11 @@ def test_signed_links_cannot_be_altered_or_reused_after_expiry(
     api: TestClient, pro: Tenant, capture_runtime: Runtime
 ) -> None:
     rid = post(api, pro, {"url": URL}).json()["recordingId"]  # type: ignore[attr-defined]
-    location = api.get(
-        f"/api/v1/certificates/{rid}/download", headers=pro.auth, follow_redirects=False
-    ).headers["location"].replace("http://testserver", "")
+    location = (
+        api.get(f"/api/v1/certificates/{rid}/download", headers=pro.auth, follow_redirects=False)
+        .headers["location"]
+        .replace("http://testserver", "")
+    )
     swapped = location.replace("certificate.pdf", "evidence.zip")
     assert api.get(swapped).status_code == 404
     bare = location.split("?")[0]
@@ -175,9 +134,7 @@ def test_signed_links_cannot_be_altered_or_reused_after_expiry(
     assert api.get(extended).status_code == 404
 
 
-def test_other_accounts_see_nothing(
-    api: TestClient, pro: Tenant, capture_runtime: Runtime
-) -> None:
+def test_other_accounts_see_nothing(api: TestClient, pro: Tenant, capture_runtime: Runtime) -> None:
     rid = post(api, pro, {"url": URL}).json()["recordingId"]  # type: ignore[attr-defined]
     other = make_tenant(capture_runtime, "pro")
     for path in ("", "/download", "/evidence"):
