@@ -38,6 +38,7 @@ bench: $(BIN)/notarium
 	$(BIN)/python bench/merkle_build.py
 	$(BIN)/python bench/verify_proofs.py
 	$(BIN)/python bench/http_throughput.py
+	$(BIN)/python bench/seal_pdf.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
