@@ -36,7 +36,7 @@ from notarium.webcapture.values import EvidenceFile, WebCaptureView
 CERTIFICATE_PDF = "certificate.pdf"
 TITLE = "Web capture certificate"
 # Bumped whenever the capture sections change, so cached PDFs of the old layout go.
-CAPTURE_LAYOUT = "2"
+CAPTURE_LAYOUT = "3"
 # The screenshot excerpt: the page as it first showed (one viewport), or this many pixels
 # when the viewport is unknown; framed, since many pages are white like the paper.
 EXCERPT_HEIGHT = 800
@@ -44,6 +44,9 @@ EXCERPT_FRAME = (150, 150, 150)
 # Small enough that, below the record's own facts and the URLs, it still fits on the
 # first page of a fresh certificate.
 EXCERPT_MAX_HEIGHT_MM = 72.0
+# Pixels across: about 210 dpi at the width it is shown, and half the bytes of a
+# 1280-pixel screenshot for the PDF writer to compress and encode.
+EXCERPT_WIDTH = 960
 
 
 class CaptureDownloads:
@@ -188,7 +191,11 @@ def excerpt(png: bytes, *, viewport: tuple[int, ...] = ()) -> bytes:
             # Screenshot pixels per CSS pixel (the device scale factor).
             limit = round(viewport[1] * width / viewport[0])
         top = image.crop((0, 0, width, min(height, limit))).convert("RGB")
-        framed = ImageOps.expand(top, border=max(2, width // 400), fill=EXCERPT_FRAME)
-        out = io.BytesIO()
-        framed.save(out, format="PNG")
-        return out.getvalue()
+    if top.width > EXCERPT_WIDTH:
+        scaled = (EXCERPT_WIDTH, max(1, round(top.height * EXCERPT_WIDTH / top.width)))
+        top = top.resize(scaled, PilImage.Resampling.LANCZOS)
+    framed = ImageOps.expand(top, border=2, fill=EXCERPT_FRAME)
+    out = io.BytesIO()
+    # The PDF writer decodes and compresses the pixels again: a quick encoding will do.
+    framed.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
