@@ -19,6 +19,7 @@ from notarium.http.routes import (
     admin,
     assist,
     certificates,
+    l402,
     log,
     pki,
     public,
@@ -29,6 +30,7 @@ from notarium.http.routes import (
     webcapture,
     webhooks,
 )
+from notarium.l402.factory import build_l402
 from notarium.ratelimit.limiter import DisabledRateLimiter, RateLimiter
 from notarium.runtime import Runtime
 from notarium.workers.jobs import worker_loop
@@ -89,12 +91,14 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.limiter = make_limiter(runtime)
+    app.state.l402 = build_l402(runtime)
     install_error_handlers(app)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=runtime.settings.max_body_bytes,
         large_bodies={
             "/api/v1/seal": seal.MAX_UPLOAD,
+            l402.PATH: l402.MAX_BODY,
             verify_pdf.PATH: verify_pdf.MAX_UPLOAD,
         },
     )
@@ -106,6 +110,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.include_router(certificates.router)
     app.include_router(webhooks.router)
     app.include_router(seal.router)
+    app.include_router(l402.router)
     app.include_router(verify_pdf.router)
     app.include_router(pki.router)
     app.include_router(webcapture.router)

@@ -172,7 +172,7 @@ def parse_request(payload: dict[str, Any]) -> ActionRequest:
         shown = action if isinstance(action, str) else json.dumps(action)
         raise InvalidAction(f"Unknown action {str(shown)[:64]!r}; use one of {', '.join(ACTIONS)}.")
     if action == TIMESTAMP:
-        if payload.get("file_data") not in (None, ""):
+        if payload.get("file_data") is not None:
             if payload.get("hash") not in (None, ""):
                 raise InvalidRequest("Send either `hash` or `file_data` with `filename`, not both.")
             data = _file_data(payload["file_data"])

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -141,7 +142,7 @@ class L402Service:
         self.config = config
         self.tokens = TokenStore(sessions, box, clock)
         self.reader = TimestampReader(sessions, op_return_prefix=op_return_prefix)
-        self._account_id: str | None = None
+        self._accounts: dict[str, str] = {}
         self._account_lock = threading.Lock()
 
     # -- entry point -------------------------------------------------------------------
@@ -158,19 +159,32 @@ class L402Service:
     def deliver_mail(self) -> int:
         return self.mail.deliver_due()
 
+    def background_step(self) -> int:
+        """One round of the L402 background work: pending e-mails, expired tokens."""
+        return self.mail.deliver_due() + self.tokens.purge_expired(
+            timedelta(seconds=self.config.token_lifetime)
+        )
+
     def revoke(self, token_id: str) -> bool:
         return self.tokens.revoke(token_id)
 
     # -- the account that holds L402 records -------------------------------------------
 
     def account_id(self) -> str:
-        with self._account_lock:
-            if self._account_id is None:
-                self._account_id = self._ensure_account()
-            return self._account_id
+        return self._account(self.config.account_name)
 
-    def _ensure_account(self) -> str:
-        name = self.config.account_name
+    def webhook_account_id(self) -> str:
+        """The owner of the timestamps' webhook endpoints: an account of its own, which
+        owns no record, so that account-wide event fan-out never reads these endpoints."""
+        return self._account(f"{self.config.account_name}:webhooks")
+
+    def _account(self, name: str) -> str:
+        with self._account_lock:
+            if name not in self._accounts:
+                self._accounts[name] = self._ensure_account(name)
+            return self._accounts[name]
+
+    def _ensure_account(self, name: str) -> str:
         for _ in range(2):
             with self.sessions.begin() as session:
                 existing = session.scalar(select(Account.id).where(Account.name == name))
@@ -178,7 +192,7 @@ class L402Service:
                     return existing
             try:
                 with self.sessions.begin() as session:
-                    account_id = f"acct-l402-{secrets.token_hex(8)}"
+                    account_id = str(uuid.uuid4())
                     session.add(
                         Account(
                             id=account_id,
@@ -194,6 +208,9 @@ class L402Service:
         raise ConfigurationError(f"cannot create or find the L402 account {name!r}")
 
     def _owner(self) -> Owner:
+        # Both accounts exist before any transaction that needs them opens: creating one
+        # inside another transaction would wait on SQLite's write lock held by itself.
+        self.webhook_account_id()
         return Owner(self.account_id(), MODE)
 
     # -- free actions ------------------------------------------------------------------
@@ -367,7 +384,7 @@ class L402Service:
         secret = None
         if notify.webhook_url is not None and row.webhook_endpoint_id is None:
             endpoint_id, secret = attach_webhook(
-                session, self.box, self.account_id(), notify.webhook_url, now
+                session, self.box, self.webhook_account_id(), notify.webhook_url, now
             )
             row.webhook_url = notify.webhook_url
             row.webhook_endpoint_id = endpoint_id
@@ -403,6 +420,7 @@ class L402Service:
         self, request: UpdateRequest, facts: TimestampFacts, token_id: str
     ) -> dict[str, Any]:
         now = self.clock.now()
+        webhook_account = self.webhook_account_id()
         with self.sessions.begin() as session:
             row = session.get(L402Timestamp, facts.record_id, with_for_update=True)
             if row is None:
@@ -420,7 +438,7 @@ class L402Service:
                 detach_webhook(session, previous)
                 if request.webhook_url is not None:
                     row.webhook_endpoint_id, secret = attach_webhook(
-                        session, self.box, self.account_id(), request.webhook_url, now
+                        session, self.box, webhook_account, request.webhook_url, now
                     )
                     row.webhook_url = request.webhook_url
                 updated["webhook_url"] = row.webhook_url

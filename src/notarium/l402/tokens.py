@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from notarium.clock import Clock
@@ -156,3 +157,15 @@ class TokenStore:
             row.root_key_sealed = None
             row.revoked_at = self.clock.now()
             return True
+
+    def purge_expired(self, grace: timedelta, *, limit: int = 500) -> int:
+        """Forget tokens expired for longer than ``grace`` (unpaid challenges included):
+        their credentials are refused anyway, and the table must not grow forever."""
+        cutoff = self.clock.now() - grace
+        with self.sessions.begin() as session:
+            ids = session.scalars(
+                select(L402Token.id).where(L402Token.expires_at < cutoff).limit(limit)
+            ).all()
+            if ids:
+                session.execute(delete(L402Token).where(L402Token.id.in_(ids)))
+            return len(ids)

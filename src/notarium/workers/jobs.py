@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from notarium.l402.factory import build_l402
 from notarium.runtime import Runtime
 from notarium.workers.loop import Job, WorkerLoop
 
@@ -12,6 +13,7 @@ def background_jobs(runtime: Runtime) -> list[Job]:
         Job("batcher", lambda: len(runtime.anchoring.run_batcher())),
         Job("anchors", runtime.anchoring.progress_anchors),
         Job("webhooks", runtime.webhooks.deliver_due),
+        Job("l402", build_l402(runtime).background_step),
     ]
 
 
