@@ -522,6 +522,27 @@ def test_update_notifications(env: Env) -> None:
     assert "webhook_secret" not in removed.json()
 
 
+def test_a_replaced_webhook_gets_the_next_change_under_its_own_secret(env: Env) -> None:
+    with Receiver() as first, Receiver() as second:
+        created, _ = env.buy({"action": "l402_timestamp", "hash": HASH, "webhook_url": first.url})
+        timestamp_id = created.json()["timestamp_id"]
+        update = {
+            "action": "l402_timestamp_update",
+            "timestamp_id": timestamp_id,
+            "webhook_url": second.url,
+        }
+        answer, _ = env.buy(update)
+        secret = answer.json()["webhook_secret"]
+        assert secret != created.json()["webhook_secret"]
+        anchoring, _ = anchor(env.runtime, FakeAnchor("fake:ots"))
+        anchoring.run_batcher()
+        assert env.runtime.webhooks.deliver_due() == 1
+        assert first.received == []
+        (received,) = second.received
+        verify(secret=secret, headers=received.headers, body=received.body)
+        assert json.loads(received.body)["status"] == "broadcasted"
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
@@ -650,12 +671,16 @@ def json_documents(text: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.slow
-def test_the_documents_curl_flow_against_a_real_server(tmp_path: Path) -> None:
+def test_the_documents_curl_flow_against_a_real_server(
+    tmp_path: Path, process_database_url: str | None
+) -> None:
     chain = FakeChain()
     with FakeCalendar(chain) as calendar, FakeBitcoind(chain) as node:
         data = tmp_path / "data"
+        database = {"NOTARIUM_DATABASE_URL": process_database_url} if process_database_url else {}
         env = server_env(
             data,
+            **database,
             NOTARIUM_OTS_CALENDARS=calendar.url,
             NOTARIUM_OTS_MIN_CALENDARS="1",
             NOTARIUM_BITCOIN_RPC_URL=node.rpc_url,
@@ -664,6 +689,8 @@ def test_the_documents_curl_flow_against_a_real_server(tmp_path: Path) -> None:
             NOTARIUM_WORKER_POLL_INTERVAL="0.05",
         )
         server = Server(data, env)
+        if process_database_url:
+            server.cli("db", "upgrade")  # embedded SQLite migrates itself; a shared PG does not
         server.start()
         try:
             work = tmp_path / "work"
