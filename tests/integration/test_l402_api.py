@@ -298,6 +298,26 @@ def test_a_hash_already_timestamped_is_not_charged_again(env: Env) -> None:
     assert again.json()["timestamp_id"] == created.json()["timestamp_id"]
 
 
+def test_two_payers_of_one_hash_get_the_same_timestamp(env: Env) -> None:
+    plain = {"action": "l402_timestamp", "hash": HASH}
+    with_mail = {**plain, "notification_email": "second@example.com"}
+    # Both challenged before either paid: the second payment meets a timestamp that exists.
+    first, second = env.post(plain).json(), env.post(with_mail).json()
+    first_auth = f"L402 {first['macaroon']}:{env.pay(first['invoice'])}"
+    second_auth = f"L402 {second['macaroon']}:{env.pay(second['invoice'])}"
+    created = env.post(plain, first_auth).json()
+    joined = env.post(with_mail, second_auth).json()
+    assert joined["timestamp_id"] == created["timestamp_id"] and joined["status"] == "queued"
+    assert env.post(with_mail, second_auth).json() == joined
+    with env.runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Record)) == 1
+    anchoring, _ = anchor(env.runtime, FakeAnchor("fake:ots", upgrades_needed=0))
+    anchoring.run_batcher()
+    anchoring.progress_anchors()
+    env.service.deliver_mail()
+    assert [m.to for m in env.mailer.sent] == ["second@example.com"]
+
+
 # -- refused credentials ------------------------------------------------------------
 
 
