@@ -55,10 +55,12 @@ def assert_pyhanko_valid(validators: Validators, pdf: bytes, expected_seals: int
 def assert_pdfsig_signatures_valid(signatures: list[dict[str, str]], expected: int) -> None:
     """Every seal's digest and signature check out and the first chains to the CA.
 
-    poppler 22.12 reports "Unknown issue with Certificate" for the later seals of a
-    multiply sealed file with some subject names (not with others, e.g. "Acme"), while
-    the first seal with the same certificate is trusted and pyHanko trusts them all; so
-    the trust check on later seals is left to pyHanko.
+    poppler 22.12 imports each signature's certificates into NSS without copying them, so
+    a later seal carrying the same seal certificate can be refused as a reused
+    issuer-and-serial depending on memory layout, and it then reports a leftover error
+    code as "Unknown issue with Certificate". The first seal is trusted and pyHanko trusts
+    them all; so the trust check on later seals is left to pyHanko here (the HTTP-level
+    test puts the seal certificate in the NSS database, which avoids the bug).
     """
     seals = [s for s in signatures if not is_document_timestamp(s)]
     assert len(seals) == expected, signatures
