@@ -26,6 +26,7 @@ SCHEMES = ("l402", "lsat")
 PREIMAGE_SIZE = 32
 _PARAM = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"([^"]*)"|([^\s,"]+))')
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+_PARAMS_FORM = re.compile(r"(token|macaroon|preimage)\s*=", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,9 @@ def _preimage(text: str) -> bytes:
 
 def _credential(rest: str) -> Credential:
     rest = rest.strip()
-    if "=" in rest.split(":", 1)[0] and re.search(r"(token|macaroon)\s*=", rest, re.I):
+    # A serialized macaroon starts "Ag" (version 2) or "MDA" (version 1), never with a
+    # parameter name, so the two forms cannot be confused.
+    if _PARAMS_FORM.match(rest):
         params = _params(rest)
         token = params.get("token") or params.get("macaroon") or ""
         preimage = params.get("preimage", "")

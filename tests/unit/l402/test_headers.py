@@ -66,6 +66,7 @@ def test_a_challenge_of_another_scheme_is_not_l402() -> None:
         f"L402 {base64.urlsafe_b64encode(RAW).decode()}:{PREIMAGE.hex()}",
         f'L402 macaroon="{MAC}", preimage="{PREIMAGE.hex()}"',
         f'L402 token="{MAC}", preimage="{PREIMAGE.hex()}"',
+        f'LSAT preimage="{PREIMAGE.hex()}", macaroon="{MAC}"',
     ],
 )
 def test_credential_forms(value: str) -> None:
