@@ -8,14 +8,12 @@ from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 
 from notarium.accounts.scopes import SEAL
 from notarium.accounts.service import Principal
-from notarium.errors import ValidationError
 from notarium.http.deps import api_principal, owner_of, runtime_of
 from notarium.http.schemas.common import error_responses
+from notarium.http.uploads import InvalidUpload, single_file_form
 from notarium.ratelimit.limiter import Bucket
 from notarium.sealing.sealer import VisibleStamp
 
@@ -27,10 +25,6 @@ SEALS = Bucket("seal", 30)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
 Sealer = Annotated[Principal, Depends(api_principal(SEAL, per_key=(SEALS,)))]
-
-
-class InvalidUpload(ValidationError):
-    code = "INVALID_UPLOAD"
 
 
 def _filename(name: str | None) -> str:
@@ -80,19 +74,7 @@ def _visible(form: Any) -> VisibleStamp | None:
     summary="Seal a PDF (PAdES, time-stamped by the service's TSA)",
 )
 async def seal(request: Request, principal: Sealer) -> Response:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "multipart/form-data":
-        raise InvalidUpload("Send the PDF as multipart/form-data with the field `file`.")
-    try:
-        # Parts over 1 MiB spool to disk, so memory stays bounded whatever the upload.
-        form = await request.form(max_files=2, max_fields=16)
-    except MultiPartException as exc:
-        raise InvalidUpload(f"The multipart body cannot be read: {exc.message}") from None
-    try:
-        files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
-        if len(files) != 1 or not isinstance(form.get("file"), UploadFile):
-            raise InvalidUpload("Send exactly one file, in the field `file`.", code="FILE_COUNT")
-        upload = files[0]
+    async with single_file_form(request, max_fields=16) as (form, upload):
         reason = form.get("reason")
         if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
             raise InvalidUpload("`reason` must be text of at most 500 characters.")
@@ -109,8 +91,6 @@ async def seal(request: Request, principal: Sealer) -> Response:
             level=cast(Literal["B-T", "B-LT", "B-LTA"], level),
             visible=_visible(form),
         )
-    finally:
-        await form.close()
     name = _filename(upload.filename)
     return Response(
         sealed.pdf,

@@ -8,17 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 
 from notarium.certificate_pdf.service import PdfCheck, RecordMatch, certificate_url
 from notarium.certificate_pdf.verification import SignatureReport
 from notarium.http.deps import client_ip, limiter_of, record_rate, runtime_of
 from notarium.http.formats import iso_millis
 from notarium.http.routes import seal
-from notarium.http.routes.seal import InvalidUpload
 from notarium.http.schemas.common import error_responses
 from notarium.http.schemas.verify_pdf import PdfVerification
+from notarium.http.uploads import single_file_form
 from notarium.ratelimit.limiter import Bucket
 
 router = APIRouter(prefix="/api/v1", tags=["seal"])
@@ -100,22 +98,9 @@ def _summary(check: PdfCheck) -> str:
 )
 async def verify_pdf(request: Request) -> JSONResponse:
     record_rate(request, limiter_of(request).hit(CHECKS, client_ip(request)))
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "multipart/form-data":
-        raise InvalidUpload("Send the PDF as multipart/form-data with the field `file`.")
-    try:
-        # Parts over 1 MiB spool to disk, so memory stays bounded whatever the upload.
-        form = await request.form(max_files=2, max_fields=8)
-    except MultiPartException as exc:
-        raise InvalidUpload(f"The multipart body cannot be read: {exc.message}") from None
-    try:
-        files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
-        if len(files) != 1 or not isinstance(form.get("file"), UploadFile):
-            raise InvalidUpload("Send exactly one file, in the field `file`.", code="FILE_COUNT")
-        runtime = runtime_of(request)
-        check = await run_in_threadpool(runtime.certificate_pdfs.check, files[0].file)
-    finally:
-        await form.close()
+    runtime = runtime_of(request)
+    async with single_file_form(request, max_fields=8) as (_, upload):
+        check = await run_in_threadpool(runtime.certificate_pdfs.check, upload.file)
     base_url = runtime.settings.base_url
     return JSONResponse(
         {
