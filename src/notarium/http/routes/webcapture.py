@@ -106,6 +106,20 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": CaptureError_, "description": "Error"} for s in statuses}
 
 
+def _json_request(
+    properties: dict[str, Any], *, required: list[str] | None = None
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
 def _redirect_responses() -> dict[int | str, dict[str, Any]]:
     responses = _errors(401, 402, 403, 404, 429)
     responses[302] = {"description": "Redirect to a pre-signed, expiring download URL"}
@@ -167,30 +181,12 @@ def _error(request: Request, error: NotariumError, **extra: Any) -> Response:
     status_code=201,
     response_model=CertificateCreated,
     responses=_errors(400, 401, 402, 403, 413, 422, 429, 502),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["url"],
-                        "properties": {"url": {"type": "string", "format": "uri"}},
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=_json_request({"url": {"type": "string", "format": "uri"}}, required=["url"]),
     summary="Certify a URL (blocks until the certificate is ready)",
 )
 async def create_certificate(request: Request, principal: Writer) -> Response:
     runtime = runtime_of(request)
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json":
-        raise ValidationError(
-            "Send JSON with `Content-Type: application/json`.", code="INVALID_JSON"
-        )
-    payload = parse_json_object(await request.body())
+    payload = await _json_body(request)
     try:
         view = await runtime.webcaptures.certify(
             owner_of(principal), principal.plan, principal.key_id, payload.get("url")
@@ -335,32 +331,14 @@ Coverer = Annotated[Principal, Depends(api_principal(CERTIFICATES_READ, per_key=
     "/coverage",
     response_model=CoverageReport,
     responses=_errors(400, 401, 402, 403, 413, 429),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "domain": {"type": "string"},
-                            "url": {"type": "string", "format": "uri"},
-                        },
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=_json_request(
+        {"domain": {"type": "string"}, "url": {"type": "string", "format": "uri"}}
+    ),
     summary="Would captures at this domain or URL be blocked? (never billed)",
 )
 async def coverage(request: Request, principal: Coverer) -> Response:
     runtime = runtime_of(request)
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json":
-        raise ValidationError(
-            "Send JSON with `Content-Type: application/json`.", code="INVALID_JSON"
-        )
-    payload = parse_json_object(await request.body())
+    payload = await _json_body(request)
     checker = runtime.webcaptures.coverage
     target = checker.target(payload.get("domain"), payload.get("url"))
     report = await asyncio.to_thread(checker.check, target)
