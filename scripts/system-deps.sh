@@ -6,7 +6,7 @@ set -euo pipefail
 
 # chromium drives web captures; clamav-daemon scans uploads (the tests run their own clamd);
 # file (libmagic) cross-checks the upload samples the tests build by hand.
-PACKAGES=(openssl curl poppler-utils libnss3-tools chromium clamav clamav-daemon fonts-dejavu-core file)
+PACKAGES=(openssl curl jq poppler-utils libnss3-tools chromium clamav clamav-daemon fonts-dejavu-core file)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
