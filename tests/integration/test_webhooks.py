@@ -205,13 +205,15 @@ def test_faults_retry_on_schedule_and_nothing_is_lost(
     local: tuple[Runtime, TestClient, Tenant], fault: str
 ) -> None:
     runtime, client, tenant = local
-    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=1))
-    service = _service(runtime, clock)
     failing = {"500": lambda: (500, {}), "reset": lambda: None}.get(fault, lambda: (200, {}))
     with Receiver(respond=failing, delay=2.0 if fault == "slow" else 0.0) as receiver:
         url = receiver.url if fault != "down" else f"http://127.0.0.1:{free_port()}/hooks"
         register(client, tenant, url, ["certificate.created"])
         certify(client, tenant, b"faulty")
+        # The frozen clock starts once the event exists, so a slow machine cannot leave
+        # the first attempt not yet due.
+        clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=1))
+        service = _service(runtime, clock)
         assert service.deliver_due() == 1
         (delivery,) = _deliveries(runtime)
         assert delivery.state == "pending" and delivery.attempts == 1
@@ -233,7 +235,8 @@ def test_gone_disables_and_retry_after_is_honoured(
     local: tuple[Runtime, TestClient, Tenant],
 ) -> None:
     runtime, client, tenant = local
-    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=1))
+    # Ahead of the wall clock by more than a loaded machine takes to create the event.
+    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=30))
     service = _service(runtime, clock)
     with Receiver(respond=lambda: (429, {"Retry-After": "120"})) as receiver:
         hook = register(client, tenant, receiver.url, ["certificate.created"])
@@ -267,7 +270,8 @@ def test_private_addresses_are_refused(local: tuple[Runtime, TestClient, Tenant]
 
 def test_a_dead_workers_claim_lapses(local: tuple[Runtime, TestClient, Tenant]) -> None:
     runtime, client, tenant = local
-    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=1))
+    # Ahead of the wall clock by more than a loaded machine takes to create the event.
+    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=30))
     service = _service(runtime, clock)
     with Receiver() as receiver:
         register(client, tenant, receiver.url, ["certificate.created"])
@@ -333,7 +337,8 @@ def test_auto_disable_mails_the_owner(local: tuple[Runtime, TestClient, Tenant])
     runtime, client, _ = local
     account, issued = runtime.accounts.create_account("mailed", "pro", email="owner@example.test")
     tenant = Tenant(account.id, issued.secret)
-    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=1))
+    # Ahead of the wall clock by more than a loaded machine takes to create the event.
+    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=30))
     with smtp_server() as (collector, port), Receiver(respond=lambda: (503, {})) as receiver:
         service = WebhookService(
             runtime.sessions,
