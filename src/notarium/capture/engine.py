@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 
+from notarium.capture.admission import admit_url
 from notarium.capture.assisted import AssistedSession
 from notarium.capture.browser_pool import BrowserPool, Slot
 from notarium.capture.errors import (
@@ -29,17 +28,15 @@ from notarium.capture.errors import (
     BotProtectionBlocked,
     CaptureError,
     CaptureFailed,
-    InvalidCaptureUrl,
 )
 from notarium.capture.options import CaptureOptions, capture_options, pool_options
 from notarium.capture.recording import Budget, Recording
 from notarium.capture.result import CaptureResult
 from notarium.config import Settings
-from notarium.egress.policy import Destination, EgressLookupError, EgressPolicy, EgressRefused
+from notarium.egress.policy import Destination, EgressPolicy
 
 log = logging.getLogger(__name__)
 
-MAX_URL_LENGTH = 8192
 # Past the budget itself: time for a context to close and hand over its HAR.
 HARD_STOP_GRACE = 15.0
 
@@ -216,49 +213,4 @@ class PlaywrightCaptureEngine:
 
     async def admit(self, url: str) -> Destination:
         """Checks ``url`` before any browser sees it; the vetted destination on success."""
-        if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
-            raise InvalidCaptureUrl(f"a URL of 1 to {MAX_URL_LENGTH} characters is required")
-        if url != url.strip() or any(ord(c) < 0x21 or c == "\x7f" for c in url):
-            raise InvalidCaptureUrl("the URL contains spaces or control characters")
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - raises ValueError for a malformed port
-        except ValueError as exc:
-            raise InvalidCaptureUrl(f"{url[:200]!r} is not a valid URL: {exc}") from exc
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidCaptureUrl(f"{url[:200]!r} is not an absolute https:// URL")
-        # An IP literal costs no lookup, so the policy judges it first (its refusal says
-        # more than "not https"); a name is only resolved if plain http could pass at all.
-        literal = _literal(parts.hostname)
-        if parts.scheme == "http" and not literal and not self._may_be_plain(parts.hostname):
-            raise InvalidCaptureUrl(f"{url[:200]!r} is not https://; only https URLs are captured")
-        try:
-            destination = await asyncio.to_thread(self.policy.vet, url)
-        except EgressLookupError as exc:
-            raise CaptureFailed(exc.message) from exc
-        except EgressRefused as exc:
-            raise InvalidCaptureUrl(exc.message) from exc
-        if parts.scheme == "http" and not self._admitted(destination):
-            raise InvalidCaptureUrl(f"{url[:200]!r} is not https://; only https URLs are captured")
-        return destination
-
-    def _may_be_plain(self, host: str) -> bool:
-        """Whether the allowlist could admit plain http for the name ``host`` (before it
-        is resolved): it is listed, or it might resolve into a listed network."""
-        return host.lower().rstrip(".") in self.policy.hosts or bool(self.policy.networks)
-
-    def _admitted(self, destination: Destination) -> bool:
-        if destination.host.rstrip(".") in self.policy.hosts:
-            return True
-        return all(
-            any(address in network for network in self.policy.networks)
-            for address in destination.addresses
-        )
-
-
-def _literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+        return await asyncio.to_thread(admit_url, self.policy, url)

@@ -13,16 +13,16 @@ import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
 from notarium.accounts.plans import Plan, plan_named
-from notarium.capture.errors import BotProtectionBlocked, CaptureFailed, InvalidCaptureUrl
+from notarium.capture.admission import admit_url
+from notarium.capture.errors import BotProtectionBlocked, InvalidCaptureUrl
 from notarium.capture.ports import AssistingCaptureEngine, CaptureEngine
 from notarium.capture.result import CaptureResult
 from notarium.clock import Clock
-from notarium.egress.policy import Destination, EgressLookupError, EgressPolicy, EgressRefused
+from notarium.egress.policy import EgressPolicy
 from notarium.errors import NotFoundError
 from notarium.records.identifiers import new_certificate_id
 from notarium.records.service import RecordService
@@ -61,7 +61,6 @@ from notarium.webcapture.values import (
 )
 
 CHANNEL = "capture"
-MAX_URL_LENGTH = 2048
 
 
 class AssistanceRequired(BotProtectionBlocked):
@@ -137,33 +136,12 @@ class WebCaptureService:
     # -- admission ---------------------------------------------------------------------
 
     def check_url(self, url: object) -> str:
-        """The URL as given, if it may be captured: absolute, https (or http to a host the
-        operator allowlisted), and not aimed at a refused address."""
+        """The URL, if it may be captured: the same admission the engine applies, checked
+        before the allowance is touched."""
         if not isinstance(url, str) or not url.strip():
             raise InvalidCaptureUrl("`url` is required: the https:// address to certify.")
-        url = url.strip()
-        if len(url) > MAX_URL_LENGTH:
-            raise InvalidCaptureUrl(f"`url` is longer than {MAX_URL_LENGTH} characters.")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidCaptureUrl("`url` must be an absolute https:// URL.")
-        try:
-            destination = self.policy.vet(url)
-        except EgressRefused as exc:
-            raise InvalidCaptureUrl(f"`url` cannot be captured: {exc.message}") from None
-        except EgressLookupError as exc:
-            raise CaptureFailed(f"The browser could not load the URL: {exc.message}") from None
-        if parts.scheme != "https" and not self._allowlisted(destination):
-            raise InvalidCaptureUrl("`url` must be an https:// URL.")
-        return url
-
-    def _allowlisted(self, destination: Destination) -> bool:
-        if destination.host.rstrip(".") in self.policy.hosts:
-            return True
-        return all(
-            any(address in network for network in self.policy.networks)
-            for address in destination.addresses
-        )
+        admit_url(self.policy, url.strip())
+        return url.strip()
 
     def _reserve(self, owner: Owner, plan: Plan) -> str:
         if plan.daily_captures <= 0:
