@@ -28,8 +28,10 @@ lint: $(BIN)/notarium
 typecheck: $(BIN)/notarium
 	$(BIN)/mypy
 
+# Two workers, one test module each at a time: much of the suite waits on servers,
+# browsers and subprocesses, and a module keeps its shared browser pool or server.
 pytest: $(BIN)/notarium
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 test: system-deps lint typecheck pytest
 
