@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import subprocess
 import sys
 import zipfile
 from collections.abc import AsyncIterator, Iterator
@@ -44,6 +43,7 @@ from notarium.runtime import Runtime
 from notarium.store.repositories import UsageRepository
 from notarium.webcapture.service import WebCaptureService, capture_period
 from unit.certificate_pdf.support import pdf_text, runtime_with_reachable_pki
+from unit.evidence.checks import openssl_manifest_signature, openssl_manifest_token, run
 from unit.sealing.support import Validators, assert_pdfsig_valid
 
 pytestmark = pytest.mark.anyio
@@ -53,12 +53,6 @@ ALLOWLIST = ["127.0.0.1"]
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 # Where the rendered first page of the certificate is left for a person to look at.
 RENDERED = "certificate-page-1.png"
-
-
-def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(a) for a in args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False
-    )
 
 
 # -- fixtures -----------------------------------------------------------------------------
@@ -228,35 +222,9 @@ async def test_plain_page_certificate_and_evidence(
     urls = {entry["request"]["url"] for entry in entries}
     assert {url, fresh_site.url("/pixel.png"), fresh_site.url("/style.css")} <= urls
 
-    token = run(
-        "openssl",
-        "ts",
-        "-verify",
-        "-data",
-        "manifest.json",
-        "-in",
-        "manifest.tsr",
-        "-CAfile",
-        "keys/ca.cert.pem",
-        "-untrusted",
-        "keys/tsa-chain.pem",
-        cwd=unpacked,
-    )
+    token = openssl_manifest_token(unpacked)
     assert token.returncode == 0 and "Verification: OK" in token.stdout, token.stderr
-    signature = run(
-        "openssl",
-        "pkeyutl",
-        "-verify",
-        "-pubin",
-        "-inkey",
-        "keys/ed25519.pub.pem",
-        "-rawin",
-        "-in",
-        "manifest.json",
-        "-sigfile",
-        "manifest.sig",
-        cwd=unpacked,
-    )
+    signature = openssl_manifest_signature(unpacked)
     assert signature.returncode == 0, signature.stdout + signature.stderr
     assert "Signature Verified Successfully" in signature.stdout
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
@@ -44,17 +43,6 @@ def tool(name: str) -> str:
     """The virtualenv's copy of a validator if it has one, else the system's."""
     local = BIN / name
     return str(local) if local.exists() else name
-
-
-def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(a) for a in args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from notarium.evidence import EvidencePackage
 from notarium.proofs.canonical import canonical_json
 
 from .captures import FINAL_URL, REQUESTED_URL, USER_AGENT
-from .conftest import CAPTURE_ID, Pki, extract, run
+from .checks import openssl_manifest_signature, openssl_manifest_token, run
+from .conftest import CAPTURE_ID, Pki, extract
 
 
 @pytest.fixture(scope="module")
@@ -89,39 +90,13 @@ def test_manifest_states_the_capture_facts(package: EvidencePackage, pki: Pki) -
 
 
 def test_openssl_verifies_the_manifest_signature(unpacked: Path) -> None:
-    ok = run(
-        "openssl",
-        "pkeyutl",
-        "-verify",
-        "-pubin",
-        "-inkey",
-        "keys/ed25519.pub.pem",
-        "-rawin",
-        "-in",
-        "manifest.json",
-        "-sigfile",
-        "manifest.sig",
-        cwd=unpacked,
-    )
+    ok = openssl_manifest_signature(unpacked)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "Signature Verified Successfully" in ok.stdout
 
 
 def test_openssl_verifies_the_manifest_token(unpacked: Path) -> None:
-    ok = run(
-        "openssl",
-        "ts",
-        "-verify",
-        "-data",
-        "manifest.json",
-        "-in",
-        "manifest.tsr",
-        "-CAfile",
-        "keys/ca.cert.pem",
-        "-untrusted",
-        "keys/tsa-chain.pem",
-        cwd=unpacked,
-    )
+    ok = openssl_manifest_token(unpacked)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "Verification: OK" in ok.stdout
 

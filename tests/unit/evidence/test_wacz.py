@@ -16,7 +16,8 @@ from notarium.evidence.wacz_verify import WaczContentError, check_wacz_contents
 from notarium.evidence.warc import build_warc
 
 from .captures import FINAL_URL, REQUESTED_URL, sample_capture
-from .conftest import edit_zip, run, tool, zip_entries
+from .checks import run
+from .conftest import edit_zip, tool, zip_entries
 
 CREATED = datetime(2026, 11, 21, 9, 31, 5, 600000, tzinfo=UTC)
 

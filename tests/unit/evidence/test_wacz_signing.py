@@ -33,7 +33,8 @@ from notarium.proofs.rfc3161 import parse_timestamp_token
 from notarium.sealing.certificates import load_ca
 from notarium.tsa.response import granted_response
 
-from .conftest import Pki, edit_zip, run, signer_for, tool, zip_entries
+from .checks import run
+from .conftest import Pki, edit_zip, signer_for, tool, zip_entries
 
 HASH = "sha256:" + "ab" * 32
 CREATED = "2026-11-21T09:31:05Z"

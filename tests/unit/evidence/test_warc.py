@@ -18,7 +18,8 @@ from notarium.evidence.facts import capture_facts
 from notarium.evidence.warc import WarcFile, build_warc
 
 from .captures import CSS, FINAL_URL, HTML, REQUESTED_URL, SCREENSHOT, sample_capture
-from .conftest import run, tool
+from .checks import run
+from .conftest import tool
 
 SOFTWARE = "notarium test"
 
