@@ -5,8 +5,9 @@
 set -euo pipefail
 
 # chromium drives web captures; clamav-daemon scans uploads (the tests run their own clamd);
-# file (libmagic) cross-checks the upload samples the tests build by hand.
-PACKAGES=(openssl curl jq poppler-utils libnss3-tools chromium clamav clamav-daemon fonts-dejavu-core file)
+# file (libmagic) cross-checks the upload samples the tests build by hand; nodejs runs the
+# documents' JavaScript examples and webhook receivers.
+PACKAGES=(openssl curl jq poppler-utils libnss3-tools chromium clamav clamav-daemon fonts-dejavu-core file nodejs)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -20,6 +21,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Debian splits npm out of nodejs; other builds of nodejs ship it.
+if ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "npm is missing (run as root or install it)" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+fi
+# The Express webhook receivers the tests run: exactly the locked versions, reinstalled
+# only when the lock file changed.
+receivers="$(dirname "$0")/../tests/webhook_receivers"
+if [ ! -f "$receivers/node_modules/.package-lock.json" ] \
+  || [ "$receivers/package-lock.json" -nt "$receivers/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$receivers" --no-audit --no-fund --silent
 fi
 
 # PostgreSQL and Redis are optional: the suite runs its scaled-mode tests when they answer.

@@ -36,6 +36,7 @@ from notarium.webcapture.factory import build_links, build_webcaptures
 from notarium.webcapture.links import LinkSigner
 from notarium.webcapture.service import WebCaptureService
 from notarium.webhooks.delivery import HttpxWebhookSender
+from notarium.webhooks.keys import load_or_create as load_or_create_webhook_key
 from notarium.webhooks.service import WebhookPolicy, WebhookService
 from notarium.webhooks.store import OutboxSink
 
@@ -111,6 +112,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
             https_only_live=settings.webhook_https_only,
         ),
         notify=SmtpMailer(settings.smtp_url).send if settings.smtp_url else None,
+        signing_key=load_or_create_webhook_key(settings.keys_dir),
     )
     seal = SealService(
         ensure_seal_material(

@@ -3,6 +3,8 @@ so no crash can leave a record without its token."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -78,6 +80,15 @@ def public_view_of(row: Record) -> PublicRecord:
     )
 
 
+def metadata_digest(new: NewRecord) -> str:
+    """The record's ``metadata_digest`` (see the model): key order and spacing do not make
+    metadata distinct, only its content."""
+    if not (new.distinct_by_metadata and new.metadata):
+        return ""
+    text = json.dumps(new.metadata, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 def quota_period(instant: datetime) -> str:
     return instant.strftime("%Y-%m")
 
@@ -117,10 +128,10 @@ class RecordService:
             except IntegrityError:
                 with self.read_sessions() as session:
                     existing = RecordRepository(session).owned_by_hash(
-                        owner.account_id, owner.mode, new.sha256
+                        owner.account_id, owner.mode, new.sha256, metadata_digest(new)
                     )
                 if existing is not None:
-                    raise DuplicateRecord(existing.id) from None
+                    raise DuplicateRecord(existing.id, existing.certificate_id) from None
                 if attempt:
                     raise
         raise AssertionError("unreachable")
@@ -170,6 +181,7 @@ class RecordService:
                     "file_size_bytes": new.file_size_bytes,
                     "file_type": new.file_type,
                     "metadata_json": new.metadata,
+                    "metadata_digest": metadata_digest(new),
                     "public_metadata": new.public_metadata,
                     "status": view.status,
                     "created_at": now,

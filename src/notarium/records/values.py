@@ -38,6 +38,9 @@ class NewRecord:
     certificate_id: str | None = None
     """Chosen by the caller when the id must appear inside the hashed content itself (a
     capture's manifest names its certificate); drawn at random otherwise."""
+    distinct_by_metadata: bool = False
+    """Whether records of one hash with different metadata are different records (hash
+    certificates, issued per end-customer) rather than duplicates."""
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,10 @@ class Record(Base):
     file_size_bytes: Mapped[int] = mapped_column(BigInteger)
     file_type: Mapped[str | None] = mapped_column(String(255), nullable=True)
     metadata_json: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    metadata_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """Part of what makes a record a duplicate: empty, except for hash certificates with
+    metadata, where it is the SHA-256 of the metadata's canonical JSON (the same hash may
+    be certified once per distinct metadata)."""
     public_metadata: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))
     blockchain_tx: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -93,7 +97,9 @@ class Record(Base):
     log_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
 
     __table_args__ = (
-        UniqueConstraint("account_id", "mode", "sha256", name="uq_records_owner_hash"),
+        UniqueConstraint(
+            "account_id", "mode", "sha256", "metadata_digest", name="uq_records_owner_hash"
+        ),
         Index("ix_records_unbatched", "status", "batch_id"),
         Index("ix_records_batch", "batch_id"),
         Index("ix_records_owner_created", "account_id", "mode", "created_at"),

@@ -96,10 +96,15 @@ class RecordRepository:
             )
         )
 
-    def owned_by_hash(self, account_id: str, mode: str, sha256: str) -> Record | None:
+    def owned_by_hash(
+        self, account_id: str, mode: str, sha256: str, metadata_digest: str = ""
+    ) -> Record | None:
         return self.session.scalar(
             select(Record).where(
-                Record.account_id == account_id, Record.mode == mode, Record.sha256 == sha256
+                Record.account_id == account_id,
+                Record.mode == mode,
+                Record.sha256 == sha256,
+                Record.metadata_digest == metadata_digest,
             )
         )
 

@@ -3,10 +3,18 @@ single delivery attempt the worker schedules."""
 
 from notarium.webhooks.signing import (
     BODY_SIGNATURE_HEADER,
+    DOCUMENT_SIGNATURE_HEADER,
     WebhookVerificationError,
     new_secret,
     sign,
     verify,
 )
 
-__all__ = ["BODY_SIGNATURE_HEADER", "WebhookVerificationError", "new_secret", "sign", "verify"]
+__all__ = [
+    "BODY_SIGNATURE_HEADER",
+    "DOCUMENT_SIGNATURE_HEADER",
+    "WebhookVerificationError",
+    "new_secret",
+    "sign",
+    "verify",
+]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ from notarium.store.models import (
     WebhookEvent,
 )
 from notarium.webhooks.delivery import DeliveryResult, WebhookSender, next_attempt_delay
-from notarium.webhooks.signing import new_secret, sign
+from notarium.webhooks.signing import new_secret, public_key_text, sign
 
 log = logging.getLogger("notarium.webhooks")
 
@@ -132,6 +133,7 @@ class WebhookService:
         policy: WebhookPolicy,
         *,
         notify: Notifier | None = None,
+        signing_key: ed25519.Ed25519PrivateKey | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -139,6 +141,13 @@ class WebhookService:
         self.sender = sender
         self.policy = policy
         self.notify = notify
+        self.signing_key = signing_key
+
+    def public_key(self) -> str | None:
+        """The ``whpk_`` public key that checks the ``v1a`` signatures, if any are made."""
+        if self.signing_key is None:
+            return None
+        return public_key_text(self.signing_key.public_key())
 
     def close(self) -> None:
         close = getattr(self.sender, "close", None)
@@ -146,6 +155,9 @@ class WebhookService:
             close()
 
     # -- endpoints -------------------------------------------------------------------
+    # Every endpoint belongs to one account *and* one mode (the mode of the key that made
+    # it): keys of the other mode can neither see nor change it, and it receives only
+    # that mode's events.
 
     def create(
         self, account_id: str, *, url: object, events: object, mode: str
@@ -161,11 +173,15 @@ class WebhookService:
         with self.sessions.begin() as session:
             count = len(
                 session.scalars(
-                    select(WebhookEndpoint.id).where(WebhookEndpoint.account_id == account_id)
+                    select(WebhookEndpoint.id).where(
+                        WebhookEndpoint.account_id == account_id, WebhookEndpoint.mode == mode
+                    )
                 ).all()
             )
             if count >= MAX_ENDPOINTS:
-                raise InvalidWebhook(f"an account may have at most {MAX_ENDPOINTS} endpoints.")
+                raise InvalidWebhook(
+                    f"an account may have at most {MAX_ENDPOINTS} endpoints per mode."
+                )
             row = WebhookEndpoint(
                 id=endpoint_id,
                 account_id=account_id,
@@ -182,22 +198,23 @@ class WebhookService:
             session.flush()
             return _view(row), secret
 
-    def list_endpoints(self, account_id: str) -> list[EndpointView]:
+    def list_endpoints(self, account_id: str, mode: str) -> list[EndpointView]:
         with self.sessions() as session:
             rows = session.scalars(
                 select(WebhookEndpoint)
-                .where(WebhookEndpoint.account_id == account_id)
+                .where(WebhookEndpoint.account_id == account_id, WebhookEndpoint.mode == mode)
                 .order_by(WebhookEndpoint.created_at)
             )
             return [_view(row) for row in rows]
 
-    def get(self, account_id: str, endpoint_id: str) -> EndpointView:
+    def get(self, account_id: str, mode: str, endpoint_id: str) -> EndpointView:
         with self.sessions() as session:
-            return _view(self._owned(session, account_id, endpoint_id))
+            return _view(self._owned(session, account_id, mode, endpoint_id))
 
     def update(
         self,
         account_id: str,
+        mode: str,
         endpoint_id: str,
         *,
         active: object = None,
@@ -205,7 +222,7 @@ class WebhookService:
         events: object = None,
     ) -> EndpointView:
         with self.sessions.begin() as session:
-            row = self._owned(session, account_id, endpoint_id)
+            row = self._owned(session, account_id, mode, endpoint_id)
             if active is not None:
                 if not isinstance(active, bool):
                     raise InvalidWebhook("`active` must be a boolean.")
@@ -220,25 +237,29 @@ class WebhookService:
             row.updated_at = self.clock.now()
             return _view(row)
 
-    def delete(self, account_id: str, endpoint_id: str) -> None:
+    def delete(self, account_id: str, mode: str, endpoint_id: str) -> None:
         with self.sessions.begin() as session:
-            session.delete(self._owned(session, account_id, endpoint_id))
+            session.delete(self._owned(session, account_id, mode, endpoint_id))
 
-    def rotate_secret(self, account_id: str, endpoint_id: str) -> tuple[EndpointView, str]:
+    def rotate_secret(
+        self, account_id: str, mode: str, endpoint_id: str
+    ) -> tuple[EndpointView, str]:
         """A new secret; the previous one stays valid (and signed with) for 24 hours."""
         secret = new_secret()
         now = self.clock.now()
         with self.sessions.begin() as session:
-            row = self._owned(session, account_id, endpoint_id)
+            row = self._owned(session, account_id, mode, endpoint_id)
             row.previous_secret_sealed = row.secret_sealed
             row.previous_expires_at = now + ROTATION_GRACE
             row.secret_sealed = self.box.seal(secret, context=row.id.encode())
             row.updated_at = now
             return _view(row), secret
 
-    def deliveries(self, account_id: str, endpoint_id: str, limit: int = 50) -> list[DeliveryView]:
+    def deliveries(
+        self, account_id: str, mode: str, endpoint_id: str, limit: int = 50
+    ) -> list[DeliveryView]:
         with self.sessions() as session:
-            self._owned(session, account_id, endpoint_id)
+            self._owned(session, account_id, mode, endpoint_id)
             rows = session.execute(
                 select(WebhookDelivery, WebhookEvent.type)
                 .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
@@ -270,9 +291,9 @@ class WebhookService:
                 )
             return views
 
-    def redeliver(self, account_id: str, endpoint_id: str, delivery_id: int) -> None:
+    def redeliver(self, account_id: str, mode: str, endpoint_id: str, delivery_id: int) -> None:
         with self.sessions.begin() as session:
-            self._owned(session, account_id, endpoint_id)
+            self._owned(session, account_id, mode, endpoint_id)
             row = session.get(WebhookDelivery, delivery_id)
             if row is None or row.endpoint_id != endpoint_id:
                 raise WebhookNotFound(
@@ -282,9 +303,13 @@ class WebhookService:
             row.attempts = 0
             row.next_attempt_at = self.clock.now()
 
-    def _owned(self, session: Session, account_id: str, endpoint_id: str) -> WebhookEndpoint:
+    def _owned(
+        self, session: Session, account_id: str, mode: str, endpoint_id: str
+    ) -> WebhookEndpoint:
         row = session.get(WebhookEndpoint, endpoint_id)
-        if row is None or row.account_id != account_id:
+        # The other mode's endpoint is "not found", like another account's: a 403 would
+        # tell a test key that a live endpoint with this id exists.
+        if row is None or row.account_id != account_id or row.mode != mode:
             raise WebhookNotFound("No webhook endpoint with this id exists for this account.")
         return row
 
@@ -346,6 +371,7 @@ class WebhookService:
             msg_id=claim.event_id,
             timestamp=int(self.clock.now().timestamp()),
             body=claim.body,
+            signing_key=self.signing_key,
         )
         result = self.sender.send(claim.url, headers, claim.body)
         self._record(claim, result)

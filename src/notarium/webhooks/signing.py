@@ -1,18 +1,23 @@
 """Webhook signatures, for the sender and for receivers written in Python.
 
-Every delivery carries two independent signatures over the same raw body:
+Every delivery carries three independent signatures over the same raw body:
 
 * the Standard Webhooks headers ``webhook-id``, ``webhook-timestamp`` and
   ``webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>``, where
   ``key`` is the *decoded* secret (the bytes after ``whsec_``), as every Standard Webhooks
   library computes it. It binds the id and timestamp, so replays are detectable, and
   during a secret rotation it lists one signature per secret, separated by spaces.
-* ``X-Notarium-Signature: <hex HMAC-SHA256(key, body)>``, where ``key`` is the secret
-  *text exactly as shown to the user*, ``whsec_`` prefix included, UTF-8 encoded. That is
-  what the widely copied receivers do (``crypto.createHmac('sha256', SECRET)`` in Node,
-  ``hmac.new(SECRET.encode(), ...)`` in Python), so they work unmodified once they read
-  this header name. It binds neither id nor time and carries a single value, so during a
-  rotation it is keyed with the newest secret only.
+* ``X-Provelio-Signature: <hex HMAC-SHA256(key, body)>`` (and the same value under
+  ``X-Notarium-Signature``), where ``key`` is the secret *text exactly as shown to the
+  user*, ``whsec_`` prefix included, UTF-8 encoded. That is what the certificates
+  document's receivers do (``crypto.createHmac('sha256', SECRET)`` in Express,
+  ``hmac.new(SECRET.encode(), ...)`` in Flask), so they work unmodified. It binds neither
+  id nor time and carries a single value, so during a rotation it is keyed with the
+  newest secret only.
+* with the service's Ed25519 key, a ``v1a,<base64 Ed25519 signature>`` entry in
+  ``webhook-signature`` over the same ``{id}.{timestamp}.{body}``: Standard Webhooks'
+  asymmetric scheme, checkable with the published public key (``whpk_`` + base64 of its
+  32 raw bytes) by anyone, without holding a secret that could also forge deliveries.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ import secrets as _random
 import time
 from collections.abc import Mapping, Sequence
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
 from notarium.errors import ValidationError
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a credential
@@ -34,8 +42,12 @@ ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
 BODY_SIGNATURE_HEADER = "X-Notarium-Signature"
+DOCUMENT_SIGNATURE_HEADER = "X-Provelio-Signature"
+"""The certificates document's name for the body signature; both names carry one value."""
 
 SIGNATURE_VERSION = "v1"
+ASYMMETRIC_VERSION = "v1a"
+PUBLIC_KEY_PREFIX = "whpk_"
 DEFAULT_TOLERANCE = 300
 """Seconds of clock skew a receiver accepts, in either direction."""
 
@@ -86,14 +98,36 @@ def body_signature(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
+def public_key_text(key: ed25519.Ed25519PublicKey) -> str:
+    """``whpk_`` and standard base64 of the key's 32 raw bytes, as Standard Webhooks
+    writes asymmetric public keys."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return PUBLIC_KEY_PREFIX + base64.b64encode(raw).decode("ascii")
+
+
+def asymmetric_signature(
+    key: ed25519.Ed25519PrivateKey, *, msg_id: str, timestamp: int, body: bytes
+) -> str:
+    """One ``v1a,<base64>`` entry of ``webhook-signature``: Ed25519 over the same content
+    as ``v1``."""
+    signature = key.sign(_signed_content(msg_id, timestamp, body))
+    return f"{ASYMMETRIC_VERSION},{base64.b64encode(signature).decode('ascii')}"
+
+
 def sign(
-    secret_or_secrets: str | Sequence[str], *, msg_id: str, timestamp: int, body: bytes
+    secret_or_secrets: str | Sequence[str],
+    *,
+    msg_id: str,
+    timestamp: int,
+    body: bytes,
+    signing_key: ed25519.Ed25519PrivateKey | None = None,
 ) -> dict[str, str]:
     """The signature headers of one delivery.
 
     ``secret_or_secrets`` is the endpoint's secret, or during a rotation its secrets
     *newest first*: ``webhook-signature`` then lists one signature per secret in that
-    order, and ``X-Notarium-Signature`` uses the first.
+    order, and the body signature headers use the first. With ``signing_key`` a ``v1a``
+    entry follows the ``v1`` ones.
     """
     keys = [secret_or_secrets] if isinstance(secret_or_secrets, str) else list(secret_or_secrets)
     if not keys:
@@ -104,11 +138,17 @@ def sign(
     signatures = [
         standard_signature(key, msg_id=msg_id, timestamp=timestamp, body=body) for key in keys
     ]
+    if signing_key is not None:
+        signatures.append(
+            asymmetric_signature(signing_key, msg_id=msg_id, timestamp=timestamp, body=body)
+        )
+    hex_digest = body_signature(keys[0], body)
     return {
         ID_HEADER: msg_id,
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: " ".join(signatures),
-        BODY_SIGNATURE_HEADER: body_signature(keys[0], body),
+        DOCUMENT_SIGNATURE_HEADER: hex_digest,
+        BODY_SIGNATURE_HEADER: hex_digest,
     }
 
 
@@ -124,11 +164,11 @@ def verify(
 
     ``body`` must be the raw bytes as received, before any JSON parsing. Any of the
     space-separated ``v1`` signatures may match (the sender lists one per secret during a
-    rotation); entries of other versions are ignored. ``X-Notarium-Signature`` is checked
-    when present and the receiver's secret produced the *first* ``v1`` signature, which is
-    the one the sender keys that header with. A receiver still holding an older secret
-    during a rotation cannot check it, and need not: the ``v1`` signature that matched
-    already covers the body.
+    rotation); entries of other versions (``v1a``) are ignored. ``X-Provelio-Signature``
+    and ``X-Notarium-Signature`` are checked when present and the receiver's secret
+    produced the *first* ``v1`` signature, which is the one the sender keys them with. A
+    receiver still holding an older secret during a rotation cannot check them, and need
+    not: the ``v1`` signature that matched already covers the body.
     """
     lowered = {name.lower(): value for name, value in headers.items()}
     msg_id = _required(lowered, ID_HEADER)
@@ -175,12 +215,16 @@ def verify(
             "over the received id, timestamp and body"
         )
 
-    provided = lowered.get(BODY_SIGNATURE_HEADER.lower())
-    if provided is not None and matches[0]:
-        computed = body_signature(secret, body).encode("ascii")
-        if not hmac.compare_digest(provided.strip().lower().encode("utf-8"), computed):
+    if not matches[0]:
+        return
+    computed = body_signature(secret, body).encode("ascii")
+    for name in (DOCUMENT_SIGNATURE_HEADER, BODY_SIGNATURE_HEADER):
+        provided = lowered.get(name.lower())
+        if provided is not None and not hmac.compare_digest(
+            provided.strip().lower().encode("utf-8"), computed
+        ):
             raise WebhookVerificationError(
-                f"{BODY_SIGNATURE_HEADER} does not match this secret over the received body"
+                f"{name} does not match this secret over the received body"
             )
 
 

@@ -43,7 +43,8 @@ def event_payload(event_type: str, record: Record, now: datetime) -> dict[str, A
             "fileName": record.filename,
             "sha256Hash": record.sha256,
             "testMode": record.mode == "test",
-            "metadata": record.metadata_json,
+            # Never null: receivers destructure it (the document's fan-out handler does).
+            "metadata": record.metadata_json or {},
             "confirmedAt": _iso(record.confirmed_at),
             "bitcoinTxid": record.blockchain_tx,
             "bitcoinBlock": record.bitcoin_block,

@@ -17,12 +17,19 @@ from types import ModuleType
 
 import httpx
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from notarium.errors import ValidationError
 from notarium.webhooks import WebhookVerificationError, new_secret, sign, verify
-from notarium.webhooks.signing import body_signature, secret_bytes, standard_signature
+from notarium.webhooks.signing import (
+    body_signature,
+    public_key_text,
+    secret_bytes,
+    standard_signature,
+)
 
-HERE = Path(__file__).parent
+RECEIVERS = Path(__file__).resolve().parents[2] / "webhook_receivers"
 NOW = 1_760_000_000
 BODY = json.dumps(
     {
@@ -90,8 +97,26 @@ def test_headers_match_an_independent_computation() -> None:
         "webhook-id": "msg_42",
         "webhook-timestamp": "1700000000",
         "webhook-signature": f"v1,{expected_v1}",
+        "X-Provelio-Signature": expected_hex,
         "X-Notarium-Signature": expected_hex,
     }
+
+
+def test_v1a_is_ed25519_over_the_standard_content_and_checks_with_the_public_key() -> None:
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    headers = sign(
+        new_secret(), msg_id="msg_42", timestamp=1700000000, body=b'{"a":1}', signing_key=key
+    )
+    v1, v1a = headers["webhook-signature"].split(" ")
+    assert v1.startswith("v1,") and v1a.startswith("v1a,")
+    # Ed25519 is deterministic: the same key and content give these exact bytes.
+    assert base64.b64decode(v1a[4:]) == key.sign(b'msg_42.1700000000.{"a":1}')
+    published = public_key_text(key.public_key())
+    assert published.startswith("whpk_")
+    public = ed25519.Ed25519PublicKey.from_public_bytes(base64.b64decode(published[5:]))
+    public.verify(base64.b64decode(v1a[4:]), b'msg_42.1700000000.{"a":1}')
+    with pytest.raises(InvalidSignature):
+        public.verify(base64.b64decode(v1a[4:]), b'msg_42.1700000000.{"a":2}')
 
 
 def test_rotation_lists_one_signature_per_secret_newest_first() -> None:
@@ -102,6 +127,7 @@ def test_rotation_lists_one_signature_per_secret_newest_first() -> None:
         standard_signature(older, msg_id="msg_2mX0d1", timestamp=NOW, body=BODY),
     ]
     assert headers["X-Notarium-Signature"] == body_signature(newest, BODY)
+    assert headers["X-Provelio-Signature"] == body_signature(newest, BODY)
 
 
 @pytest.mark.parametrize(
@@ -275,24 +301,24 @@ def test_documented_flask_receiver_accepts_signed_and_refuses_tampered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     secret = new_secret()
-    monkeypatch.setenv("NOTARIUM_WEBHOOK_SECRET", secret)
-    client = _load(HERE / "flask_receiver.py").app.test_client()
+    monkeypatch.setenv("PROVELIO_WEBHOOK_SECRET", secret)
+    client = _load(RECEIVERS / "flask_signature.py").app.test_client()
     headers = _signed(secret) | {"Content-Type": "application/json"}
 
-    accepted = client.post("/webhooks/notarium", data=BODY, headers=headers)
+    accepted = client.post("/webhooks/provelio", data=BODY, headers=headers)
     assert accepted.status_code == 200
-    tampered = client.post("/webhooks/notarium", data=BODY.replace(b"abc", b"abd"), headers=headers)
+    tampered = client.post("/webhooks/provelio", data=BODY.replace(b"abc", b"abd"), headers=headers)
     assert tampered.status_code == 401
     other_secret = _signed(new_secret()) | {"Content-Type": "application/json"}
-    assert client.post("/webhooks/notarium", data=BODY, headers=other_secret).status_code == 401
+    assert client.post("/webhooks/provelio", data=BODY, headers=other_secret).status_code == 401
 
 
 @pytest.fixture
-def node_receiver() -> Iterator[tuple[str, str]]:
+def express_receiver() -> Iterator[tuple[str, str]]:
     secret = new_secret()
     process = subprocess.Popen(
-        ["node", str(HERE / "node_receiver.mjs")],
-        env={"PATH": os.environ.get("PATH", ""), "NOTARIUM_WEBHOOK_SECRET": secret},
+        ["node", str(RECEIVERS / "serve.mjs"), "express_signature.mjs"],
+        env={"PATH": os.environ.get("PATH", ""), "PROVELIO_WEBHOOK_SECRET": secret},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -300,7 +326,7 @@ def node_receiver() -> Iterator[tuple[str, str]]:
     try:
         assert process.stdout is not None
         port = int(process.stdout.readline().strip())
-        yield f"http://127.0.0.1:{port}/webhooks/notarium", secret
+        yield f"http://127.0.0.1:{port}/webhooks/provelio", secret
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -309,10 +335,10 @@ def node_receiver() -> Iterator[tuple[str, str]]:
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_documented_node_receiver_accepts_signed_and_refuses_tampered(
-    node_receiver: tuple[str, str],
+def test_documented_express_receiver_accepts_signed_and_refuses_tampered(
+    express_receiver: tuple[str, str],
 ) -> None:
-    url, secret = node_receiver
+    url, secret = express_receiver
     headers = _signed(secret) | {"Content-Type": "application/json"}
     with httpx.Client(trust_env=False, timeout=10) as client:
         assert client.post(url, content=BODY, headers=headers).status_code == 200

@@ -26,7 +26,7 @@ from notarium.http.deps import (
     record_rate,
     runtime_of,
 )
-from notarium.http.errors import register_envelope
+from notarium.http.errors import register_envelope, request_id_of
 from notarium.http.formats import iso_micros, iso_millis, parse_iso8601, parse_json_object
 from notarium.http.routes.certificate_pdf import PDF_RESPONSE, pdf_response
 from notarium.http.schemas.certificates import (
@@ -38,7 +38,7 @@ from notarium.http.schemas.certificates import (
 )
 from notarium.proofs.canonical import canonical_json
 from notarium.ratelimit.limiter import Bucket
-from notarium.records.errors import RecordNotFound
+from notarium.records.errors import DuplicateRecord, RecordNotFound
 from notarium.records.metadata import check_metadata
 from notarium.records.values import PUBLIC_STATUS, NewRecord, PublicRecord, RecordView
 from notarium.runtime import Runtime
@@ -119,7 +119,9 @@ def certificate(view: RecordView, base_url: str) -> dict[str, Any]:
         "fileType": view.file_type,
         "status": STATUS[view.status],
         "testMode": view.mode == "test",
-        "metadata": view.metadata,
+        # `{}` rather than null when none was given: the document's fan-out handler
+        # destructures `data.metadata` unconditionally.
+        "metadata": view.metadata or {},
         "metadataPublic": view.public_metadata,
         "createdAt": iso_millis(view.created_at),
         "confirmedAt": iso_millis(view.confirmed_at),
@@ -145,7 +147,7 @@ def public_certificate(record: PublicRecord) -> dict[str, Any]:
     }
     if record.filename is not None:
         body["fileName"] = record.filename
-        body["metadata"] = record.metadata
+        body["metadata"] = record.metadata or {}
     return body
 
 
@@ -178,15 +180,42 @@ def parse_certificate(payload: dict[str, Any]) -> NewRecord:
         channel="certificates",
         metadata=check_metadata(payload.get("metadata")),
         public_metadata=public,
+        distinct_by_metadata=True,
     )
 
 
-def _create(runtime: Runtime, principal: Principal, body: bytes, content_type: str) -> Response:
+def _create(
+    runtime: Runtime, principal: Principal, body: bytes, content_type: str, request_id: str
+) -> Response:
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise InvalidField("Send JSON with `Content-Type: application/json`.", code="INVALID_JSON")
     new = parse_certificate(parse_json_object(body))
-    view = runtime.records.create(owner_of(principal), principal.plan, new)
+    try:
+        view = runtime.records.create(owner_of(principal), principal.plan, new)
+    except DuplicateRecord as duplicate:
+        return _duplicate(duplicate, request_id)
     return JSONResponse(certificate(view, runtime.settings.base_url), status_code=201)
+
+
+def _duplicate(duplicate: DuplicateRecord, request_id: str) -> Response:
+    """409 naming the certificate that already holds this hash and metadata, so a client
+    that lost the first answer can carry on with it."""
+    return JSONResponse(
+        {
+            "error": {
+                "code": "duplicate_certificate",
+                "message": (
+                    f"This hash was already certified with the same metadata in this mode, "
+                    f"as certificate {duplicate.existing_id}; reuse it, or send different "
+                    "metadata to certify the hash for another purpose."
+                ),
+                "requestId": request_id,
+                "certificateId": duplicate.existing_id,
+                "publicId": duplicate.existing_certificate_id,
+            }
+        },
+        status_code=409,
+    )
 
 
 @router.post(
@@ -205,7 +234,12 @@ def _create(runtime: Runtime, principal: Principal, body: bytes, content_type: s
 async def create_certificate(request: Request, principal: Writer) -> Response:
     body = await request.body()
     return await run_in_threadpool(
-        _create, runtime_of(request), principal, body, request.headers.get("content-type", "")
+        _create,
+        runtime_of(request),
+        principal,
+        body,
+        request.headers.get("content-type", ""),
+        request_id_of(request),
     )
 
 

@@ -16,7 +16,8 @@ from notarium.http.deps import (
 from notarium.http.formats import iso_millis, parse_json_object
 from notarium.http.routes.certificates import ERRORS, InvalidField
 from notarium.ratelimit.limiter import Bucket
-from notarium.webhooks.service import DeliveryView, EndpointView
+from notarium.webhooks.service import DeliveryView, EndpointView, InvalidWebhook
+from notarium.webhooks.signing import ASYMMETRIC_VERSION
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -86,25 +87,52 @@ JSON_BODY = {
 )
 async def create(request: Request, principal: Writer) -> JSONResponse:
     payload = await _json(request)
+    # The key decides the mode. `mode` in the body (the document's example sends it) may
+    # only repeat it: a test key must not create a live endpoint, nor the reverse.
+    stated = payload.get("mode", principal.mode)
+    if stated != principal.mode:
+        raise InvalidWebhook(
+            f"`mode` is {stated!r} but this is a {principal.mode} key: endpoints take the "
+            f"mode of the key that creates them; use a {stated} key, or omit `mode`."
+            if stated in ("live", "test")
+            else "`mode` must be `live` or `test`, the mode of the key used."
+        )
     view, secret = runtime_of(request).webhooks.create(
         principal.account_id,
         url=payload.get("url"),
         events=payload.get("events"),
-        mode=payload.get("mode", principal.mode),
+        mode=principal.mode,
     )
     return JSONResponse({**endpoint(view), "secret": secret}, status_code=201)
 
 
-@router.get("", responses=ERRORS, summary="List endpoints")
+@router.get("", responses=ERRORS, summary="List the endpoints of this key's mode")
 def list_endpoints(request: Request, principal: Reader) -> JSONResponse:
-    views = runtime_of(request).webhooks.list_endpoints(principal.account_id)
+    views = runtime_of(request).webhooks.list_endpoints(principal.account_id, principal.mode)
     return JSONResponse({"data": [endpoint(v) for v in views]})
+
+
+@router.get(
+    "/signing-key",
+    responses={200: {"description": "The public key of the `v1a` signatures"}},
+    summary="Public: the Ed25519 key that checks every delivery's v1a signature",
+)
+def signing_key(request: Request) -> JSONResponse:
+    public_key = runtime_of(request).webhooks.public_key()
+    return JSONResponse(
+        {
+            "scheme": ASYMMETRIC_VERSION,
+            "algorithm": "Ed25519",
+            "publicKey": public_key,
+            "signedContent": "{webhook-id}.{webhook-timestamp}.{raw body}",
+        }
+    )
 
 
 @router.get("/{webhook_id}", responses=ERRORS, summary="Fetch an endpoint")
 def get(request: Request, principal: Reader, webhook_id: str) -> JSONResponse:
     return JSONResponse(
-        endpoint(runtime_of(request).webhooks.get(principal.account_id, webhook_id))
+        endpoint(runtime_of(request).webhooks.get(principal.account_id, principal.mode, webhook_id))
     )
 
 
@@ -118,6 +146,7 @@ async def update(request: Request, principal: Writer, webhook_id: str) -> JSONRe
     payload = await _json(request)
     view = runtime_of(request).webhooks.update(
         principal.account_id,
+        principal.mode,
         webhook_id,
         active=payload.get("active"),
         url=payload.get("url"),
@@ -134,7 +163,7 @@ async def update(request: Request, principal: Writer, webhook_id: str) -> JSONRe
     summary="Delete an endpoint",
 )
 def delete(request: Request, principal: Writer, webhook_id: str) -> Response:
-    runtime_of(request).webhooks.delete(principal.account_id, webhook_id)
+    runtime_of(request).webhooks.delete(principal.account_id, principal.mode, webhook_id)
     return Response(status_code=204)
 
 
@@ -144,7 +173,9 @@ def delete(request: Request, principal: Writer, webhook_id: str) -> Response:
     summary="New secret; the old one stays valid, and signed with, for 24 hours",
 )
 def rotate(request: Request, principal: Writer, webhook_id: str) -> JSONResponse:
-    view, secret = runtime_of(request).webhooks.rotate_secret(principal.account_id, webhook_id)
+    view, secret = runtime_of(request).webhooks.rotate_secret(
+        principal.account_id, principal.mode, webhook_id
+    )
     return JSONResponse({**endpoint(view), "secret": secret})
 
 
@@ -152,7 +183,9 @@ def rotate(request: Request, principal: Writer, webhook_id: str) -> JSONResponse
     "/{webhook_id}/deliveries", responses=ERRORS, summary="Recent deliveries with every attempt"
 )
 def deliveries(request: Request, principal: Reader, webhook_id: str) -> JSONResponse:
-    views = runtime_of(request).webhooks.deliveries(principal.account_id, webhook_id)
+    views = runtime_of(request).webhooks.deliveries(
+        principal.account_id, principal.mode, webhook_id
+    )
     return JSONResponse({"data": [delivery(v) for v in views]})
 
 
@@ -165,5 +198,7 @@ def deliveries(request: Request, principal: Reader, webhook_id: str) -> JSONResp
 def redeliver(
     request: Request, principal: Writer, webhook_id: str, delivery_id: int
 ) -> JSONResponse:
-    runtime_of(request).webhooks.redeliver(principal.account_id, webhook_id, delivery_id)
+    runtime_of(request).webhooks.redeliver(
+        principal.account_id, principal.mode, webhook_id, delivery_id
+    )
     return JSONResponse({"queued": True}, status_code=202)

@@ -29,7 +29,7 @@ class Certificate(BaseModel):
     fileType: str | None
     status: str
     testMode: bool
-    metadata: dict[str, Any] | None
+    metadata: dict[str, Any] = Field(description="`{}` when none was given, never null")
     metadataPublic: bool
     createdAt: str
     confirmedAt: str | None
@@ -56,8 +56,10 @@ class PublicCertificate(BaseModel):
     bitcoinTxid: str | None
     bitcoinBlock: int | None
     timestampToken: str
-    fileName: str | None = None
-    metadata: dict[str, Any] | None = None
+    fileName: str | None = Field(default=None, description="Only when the owner made it public")
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="Only when the owner made it public; `{}` if none was given"
+    )
 
 
 class VerifyResult(BaseModel):
@@ -70,6 +72,12 @@ class FamilyErrorBody(BaseModel):
     code: str
     message: str
     requestId: str
+    certificateId: str | None = Field(
+        default=None, description="With `duplicate_certificate`: the certificate that exists"
+    )
+    publicId: str | None = Field(
+        default=None, description="With `duplicate_certificate`: its public id"
+    )
 
 
 class FamilyError(BaseModel):
