@@ -109,14 +109,87 @@ def test_same_record_as_timestamps(client: TestClient, tenant: Tenant) -> None:
         json={"sha256_hash": EMPTY, "filename": "a.pdf", "file_size_bytes": 1},
     )
     assert ts.status_code == 201
-    duplicate = client.post("/v1/certificates", json=body(), headers=tenant.auth)
-    assert duplicate.status_code == 409 and code(duplicate) == "duplicate_certificate"
+    # The same hash without metadata is the same record; with metadata, another one.
+    duplicate = client.post("/v1/certificates", json=body(metadata=None), headers=tenant.auth)
+    assert duplicate.status_code == 409
+    assert duplicate.json()["error"]["code"] == "duplicate_certificate"
+    assert duplicate.json()["error"]["publicId"] == ts.json()["certificate_id"]
     found = client.get(f"/v1/verify/{EMPTY}").json()
     assert found["verified"] and found["certificates"][0]["publicId"] == ts.json()["certificate_id"]
     other = hashlib.sha256(b"cert first").hexdigest()
     cert = client.post("/v1/certificates", json=body(other), headers=tenant.auth).json()
     page = client.get(f"/verify/{other}", headers={"Accept": "application/json"}).json()
     assert page["records"][0]["certificate_id"] == cert["publicId"]
+
+
+def test_the_documents_two_examples_certify_one_hash_for_two_customers(
+    client: TestClient, tenant: Tenant
+) -> None:
+    first = client.post(
+        "/v1/certificates",
+        headers=tenant.auth,
+        json={
+            "sha256Hash": EMPTY,
+            "fileName": "document.pdf",
+            "fileSize": 2048576,
+            "metadata": {"customerId": "cust_abc123", "orderId": "ord_xyz789"},
+        },
+    )
+    second = client.post("/v1/certificates", headers=tenant.auth, json=body())
+    assert (first.status_code, second.status_code) == (201, 201), second.text
+    assert first.json()["certificateId"] != second.json()["certificateId"]
+    assert second.json()["metadata"] == METADATA
+    assert first.json()["metadata"] == {"customerId": "cust_abc123", "orderId": "ord_xyz789"}
+    listed = client.get("/v1/certificates", headers=tenant.auth).json()["data"]
+    assert len(listed) == 2 and {c["sha256Hash"] for c in listed} == {EMPTY}
+    assert len(client.get(f"/v1/verify/{EMPTY}").json()["certificates"]) == 2
+
+
+def test_an_identical_repeat_is_409_naming_the_existing_certificate(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    created = client.post("/v1/certificates", json=body(), headers=tenant.auth).json()
+    # Key order and spacing do not make metadata different.
+    reordered = dict(reversed(list(METADATA.items())))
+    for repeat in (body(), body(metadata=reordered), body(fileName="renamed.pdf")):
+        response = client.post("/v1/certificates", json=repeat, headers=tenant.auth)
+        assert response.status_code == 409
+        error = response.json()["error"]
+        assert error["code"] == "duplicate_certificate"
+        assert error["certificateId"] == created["certificateId"]
+        assert error["publicId"] == created["publicId"]
+        assert created["certificateId"] in error["message"]
+        assert error["requestId"] == response.headers["x-request-id"]
+    # Without metadata too: `{}` is one value, and repeating it is a duplicate.
+    bare = client.post("/v1/certificates", json=body(metadata=None), headers=tenant.auth)
+    assert bare.status_code == 201 and bare.json()["metadata"] == {}
+    again = client.post("/v1/certificates", json=body(metadata=None), headers=tenant.auth)
+    assert again.status_code == 409
+    assert again.json()["error"]["certificateId"] == bare.json()["certificateId"]
+    # Another mode or another account is not a repeat.
+    test_key = runtime.accounts.create_key(tenant.account_id, mode="test").secret
+    in_test = client.post(
+        "/v1/certificates", json=body(), headers={"Authorization": f"Bearer {test_key}"}
+    )
+    assert in_test.status_code == 201 and in_test.json()["testMode"] is True
+    other = make_tenant(runtime)
+    assert client.post("/v1/certificates", json=body(), headers=other.auth).status_code == 201
+
+
+def test_metadata_is_never_null(client: TestClient, tenant: Tenant) -> None:
+    digest = hashlib.sha256(b"no metadata").hexdigest()
+    created = client.post(
+        "/v1/certificates",
+        json={"sha256Hash": digest, "fileName": "a.pdf", "fileSize": 1, "metadataPublic": True},
+        headers=tenant.auth,
+    )
+    assert created.status_code == 201 and created.json()["metadata"] == {}
+    fetched = client.get(f"/v1/certificates/{created.json()['certificateId']}", headers=tenant.auth)
+    assert fetched.json()["metadata"] == {}
+    listed = client.get("/v1/certificates", headers=tenant.auth).json()["data"]
+    assert [c["metadata"] for c in listed] == [{}]
+    (public,) = client.get(f"/v1/verify/{digest}").json()["certificates"]
+    assert public["metadata"] == {}
 
 
 def test_verify_is_public_and_private_by_default(client: TestClient, tenant: Tenant) -> None:

@@ -39,6 +39,27 @@ def test_curl_examples(server: Server) -> None:
         ).stdout
     )
     assert created["metadata"] == {"customerId": "cust_abc123", "orderId": "ord_xyz789"}
+    # The metadata section's example: the same hash, for another end-customer's order.
+    second = f"""curl -s -X POST {server.url}/v1/certificates \\
+-H "Authorization: Bearer {server.api_key}" \\
+-H "Content-Type: application/json" \\
+-d '{{
+"sha256Hash": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+"fileName": "contract.pdf",
+"fileSize": 204800,
+"metadata": {{
+"customerId": "cust_abc123",
+"orderId": "ord_xyz789",
+"region": "eu-west"
+}}
+}}'"""
+    routed = json.loads(
+        subprocess.run(
+            ["bash", "-c", second], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+    )
+    assert routed["metadata"]["region"] == "eu-west", routed
+    assert routed["certificateId"] != created["certificateId"]
     verify = f"curl -s {server.url}/v1/verify/{created['publicId']}"
     verified = json.loads(
         subprocess.run(
