@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi.testclient import TestClient
@@ -35,6 +36,7 @@ from notarium.anchoring.service import AnchoringService
 from notarium.clock import FrozenClock
 from notarium.config import Settings
 from notarium.egress.policy import EgressPolicy
+from notarium.events import EVENT_TYPES
 from notarium.http.app import create_app
 from notarium.pki.secretbox import SecretBox
 from notarium.runtime import Runtime, build_runtime
@@ -352,3 +354,51 @@ def test_v1a_signature_verifies_with_the_published_key(
     # The document's header, beside the Standard Webhooks ones.
     assert headers["x-provelio-signature"] == _hex(hook["secret"], received.body)
     assert json.loads(received.body)["data"]["metadata"] == METADATA
+
+
+def test_the_openapi_documents_describe_every_event_and_its_headers(
+    local: tuple[Runtime, TestClient, Tenant],
+) -> None:
+    from jsonschema import Draft202012Validator
+    from receivers import Receiver
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    runtime, client, tenant = local
+    as_json = client.get("/openapi.json").json()
+    as_yaml = yaml.safe_load(client.get("/v1/openapi.yaml").text)
+    assert as_yaml["webhooks"] == as_json["webhooks"]
+    assert as_json["openapi"].startswith("3.1")
+    assert set(as_json["webhooks"]) == set(EVENT_TYPES)
+    for event in EVENT_TYPES:
+        operation = as_json["webhooks"][event]["post"]
+        headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+        assert headers >= {
+            "X-Provelio-Signature",
+            "webhook-id",
+            "webhook-timestamp",
+            "webhook-signature",
+        }
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/CertificateEvent"}
+        assert set(operation["responses"]) == {"200", "410"}
+
+    registry = Registry().with_resource(
+        "urn:notarium:openapi", Resource.from_contents(as_json, default_specification=DRAFT202012)
+    )
+    validator = Draft202012Validator(
+        {"$ref": "urn:notarium:openapi#/components/schemas/CertificateEvent"}, registry=registry
+    )
+    with Receiver() as receiver:
+        _register(client, tenant, receiver.url)
+        _certify(client, tenant, b"described", METADATA)
+        _certify(client, tenant, b"described, no metadata", None)
+        _confirm_all(runtime)
+        assert runtime.webhooks.deliver_due() == 6
+        bodies = [json.loads(r.body) for r in receiver.received]
+    for body in bodies:
+        validator.validate(body)
+    assert {b["event"] for b in bodies} == set(EVENTS)
+    # The schema can fail: a null metadata, as delivered before, is refused.
+    broken = {**bodies[0], "data": {**bodies[0]["data"], "metadata": None}}
+    assert not validator.is_valid(broken)

@@ -28,6 +28,7 @@ from notarium.http.routes import (
     tsa,
     verify_pdf,
     webcapture,
+    webhook_events,
     webhooks,
 )
 from notarium.l402.factory import build_l402
@@ -53,7 +54,11 @@ _ENVELOPE_400 = {
 
 def _with_error_envelopes(schema: dict[str, Any]) -> dict[str, Any]:
     """FastAPI documents request-validation failures as 422 ``HTTPValidationError``;
-    notarium answers them as 400 in the family's error envelope, so say that instead."""
+    notarium answers them as 400 in the family's error envelope, so say that instead.
+    Webhooks are requests notarium sends: their receivers' answers are documented by hand."""
+    for path_item in schema.get("webhooks", {}).values():
+        for operation in path_item.values():
+            operation.get("responses", {}).pop("422", None)
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.get("responses", {})
@@ -109,6 +114,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.include_router(log.router)
     app.include_router(certificates.router)
     app.include_router(webhooks.router)
+    app.webhooks.include_router(webhook_events.router)
     app.include_router(seal.router)
     app.include_router(l402.router)
     app.include_router(verify_pdf.router)
@@ -125,6 +131,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
                     version=app.version,
                     summary=app.summary,
                     routes=app.routes,
+                    webhooks=app.webhooks.routes,
                 )
             )
         return app.openapi_schema
