@@ -104,4 +104,8 @@ def admin_principal(request: Request) -> Principal:
     principal = authenticate(request)
     if ADMIN not in principal.scopes:
         raise InsufficientScope("This route needs a key with the `admin` scope.")
+    # The admin API issues live keys and changes live accounts: from a test key that
+    # would be a way out of test mode.
+    if principal.mode != "live":
+        raise InsufficientScope("The admin API needs a live key; this is a test key.")
     return principal
