@@ -346,3 +346,12 @@ def test_documented_express_receiver_accepts_signed_and_refuses_tampered(
         assert client.post(url, content=tampered, headers=headers).status_code == 401
         other = _signed(new_secret()) | {"Content-Type": "application/json"}
         assert client.post(url, content=BODY, headers=other).status_code == 401
+
+
+def test_the_webhook_key_is_made_once_private_and_never_replaced(tmp_path: Path) -> None:
+    from notarium.webhooks.keys import WEBHOOK_KEY, load_or_create
+
+    first = load_or_create(tmp_path)
+    assert (tmp_path / WEBHOOK_KEY).stat().st_mode & 0o777 == 0o600
+    again = load_or_create(tmp_path)
+    assert public_key_text(again.public_key()) == public_key_text(first.public_key())
