@@ -26,6 +26,7 @@ import pytest
 import yaml
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -50,6 +51,7 @@ from notarium.webhooks.service import WebhookPolicy, WebhookService
 RECEIVERS = Path(__file__).resolve().parents[1] / "webhook_receivers"
 EVENTS = ["certificate.created", "certificate.anchoring", "certificate.confirmed"]
 METADATA = {"customerId": "cust_abc123", "orderId": "ord_xyz789"}
+OPENSSL_VERIFY = ("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "key.pem", "-rawin")
 # Generous: the receivers start on a machine that may be heavily loaded.
 START_DEADLINE = 120.0
 
@@ -327,7 +329,7 @@ def test_the_documents_fan_out_handler_routes_every_delivery(
 
 
 def test_v1a_signature_verifies_with_the_published_key(
-    local: tuple[Runtime, TestClient, Tenant],
+    local: tuple[Runtime, TestClient, Tenant], tmp_path: Path
 ) -> None:
     from receivers import Receiver
 
@@ -351,6 +353,27 @@ def test_v1a_signature_verifies_with_the_published_key(
     public_key.verify(base64.b64decode(entries["v1a"], validate=True), signed)
     with pytest.raises(InvalidSignature):
         public_key.verify(base64.b64decode(entries["v1a"]), signed.replace(b"cust_", b"cusT_"))
+    # And with openssl, from nothing but the published key.
+    (tmp_path / "key.pem").write_bytes(
+        public_key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
+    (tmp_path / "sig").write_bytes(base64.b64decode(entries["v1a"]))
+    for name, content in (("genuine", signed), ("tampered", signed.replace(b"cust_", b"cusT_"))):
+        (tmp_path / name).write_bytes(content)
+    outcomes = {
+        name: subprocess.run(
+            [*OPENSSL_VERIFY, "-in", name, "-sigfile", "sig"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        for name in ("genuine", "tampered")
+    }
+    assert outcomes["genuine"].returncode == 0, outcomes["genuine"].stdout
+    assert "Signature Verified Successfully" in outcomes["genuine"].stdout
+    assert outcomes["tampered"].returncode != 0
     # The document's header, beside the Standard Webhooks ones.
     assert headers["x-provelio-signature"] == _hex(hook["secret"], received.body)
     assert json.loads(received.body)["data"]["metadata"] == METADATA
