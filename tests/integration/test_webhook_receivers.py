@@ -176,9 +176,7 @@ def _flip(signature: str) -> str:
     return ("1" if signature[0] == "0" else "0") + signature[1:]
 
 
-def _check_receiver(
-    runtime: Runtime, client: TestClient, tenant: Tenant, hook: dict[str, Any]
-) -> None:
+def _check_receiver(runtime: Runtime, client: TestClient, tenant: Tenant) -> None:
     """Genuine deliveries of every lifecycle event, then one tampered delivery per way of
     tampering; the receiver must answer 200, then 401 each time."""
     genuine = _service(runtime, TamperingSender(HttpxWebhookSender(EgressPolicy(["127.0.0.1"]))))
@@ -210,7 +208,6 @@ def _check_receiver(
         assert service.deliver_due() == 1
         assert _statuses(runtime)[-1] == 401, name
         service.close()
-    assert hook["secret"].startswith("whsec_")
 
 
 def _load_flask_receiver() -> Any:
@@ -236,7 +233,7 @@ def test_the_documents_flask_receiver_accepts_genuine_and_refuses_tampered(
         hook = _register(client, tenant, f"http://127.0.0.1:{server.server_port}/webhooks/provelio")
         # The snippet reads the secret from the environment on each request.
         monkeypatch.setenv("PROVELIO_WEBHOOK_SECRET", hook["secret"])
-        _check_receiver(runtime, client, tenant, hook)
+        _check_receiver(runtime, client, tenant)
     finally:
         server.shutdown()
         server.server_close()
@@ -300,7 +297,7 @@ def test_the_documents_express_receiver_accepts_genuine_and_refuses_tampered(
             json={"url": f"{base}/webhooks/provelio"},
         )
         assert patched.status_code == 200, patched.text
-        _check_receiver(runtime, client, tenant, hook)
+        _check_receiver(runtime, client, tenant)
 
 
 def test_the_documents_fan_out_handler_routes_every_delivery(
