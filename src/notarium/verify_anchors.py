@@ -161,8 +161,7 @@ class AnchorVerifier:
         # something the verifier trusts; otherwise its evidence is well formed but pending.
         verified_any = any(r.status == "verified" for r in self.results)
         details = "; ".join(
-            r.detail if r.status == "verified" else f"{r.detail} [{r.status}]"
-            for r in self.results
+            r.detail if r.status == "verified" else f"{r.detail} [{r.status}]" for r in self.results
         )
         return ("passed" if verified_any else "pending"), details
 

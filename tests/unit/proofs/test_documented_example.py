@@ -18,7 +18,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from notarium.cli.main import cli
-from notarium.errors import ProofVerificationError
 from notarium.hashing import sha256_bytes
 from notarium.proofs import Ed25519RecordSigner, canonical_json
 from notarium.translog.note import verifier_key_text
