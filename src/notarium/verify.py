@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from notarium.errors import NotariumError, ProofVerificationError
+from notarium.hashing import normalize_sha256_hex
 from notarium.merkle import MalformedLeafProofError, proof_from_json, root_from_proof
 from notarium.proofs.canonical import canonical_json
 from notarium.proofs.chain import validate_chain
@@ -96,6 +97,11 @@ def _check_structure(bundle: Mapping[str, Any]) -> None:
     _exact(bundle, TOP_KEYS, "the proof")
     for name, keys in SECTION_KEYS.items():
         _exact(bundle[name], keys, name)
+    if not isinstance(bundle["anchors"], list):
+        raise MalformedProofError("anchors must be a list ([] when there are none)")
+    for name in ("merkle", "log"):
+        if bundle[name] is not None and not isinstance(bundle[name], dict):
+            raise MalformedProofError(f"{name} must be an object or null")
     chain = bundle["rfc3161"]["chain"]
     if not isinstance(chain, list):
         raise MalformedProofError("rfc3161.chain must be a list")
@@ -178,6 +184,9 @@ def verify_proof(
 ) -> VerificationReport:
     """Verify a proof file's bytes; raises a ``ProofVerificationError`` naming the first
     check that failed."""
+    if sha256 is not None:
+        # The caller's input, not the proof: a bad hash is the caller's error.
+        sha256 = normalize_sha256_hex(sha256)
     try:
         return _verify_proof(data, sha256, trust_roots, service_public_keys, headers)
     except ProofVerificationError:

@@ -21,7 +21,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from notarium.anchoring.bitcoin_proof import AMBIGUOUS_TX_SIZE, verify_op_return_anchor
-from notarium.anchoring.ots_files import inspect_detached, verify_detached
+from notarium.anchoring.ots_files import (
+    MAX_OTS_SIZE,
+    inspect_detached,
+    nodes_for,
+    verify_detached,
+)
 from notarium.anchoring.rfc3161 import check_external_anchor
 from notarium.errors import ProofVerificationError
 from notarium.proofs.errors import MalformedProofError
@@ -187,11 +192,9 @@ class AnchorVerifier:
         )
 
     def _ots(self, data: bytes, digest: bytes, root: bytes) -> AnchorResult:
+        detached = _strict_detached(data)
         summary = inspect_detached(data, file_digest=digest)
-        if summary.hash_op != "sha256":
-            raise AnchorVerificationError("the .ots proof must hash the file with SHA-256")
-        _only_allowed_ots_parts(data)
-        if not _passes_through(data, root):
+        if not nodes_for(detached.timestamp, root):
             raise AnchorVerificationError("the .ots proof does not pass through merkle.root")
         if not summary.bitcoin:
             return AnchorResult(
@@ -278,15 +281,26 @@ def _without_witness(raw: bytes, where: str) -> None:
         )
 
 
-def _only_allowed_ots_parts(data: bytes) -> None:
-    """Only the operations and attestations notarium's trees and Bitcoin calendars use:
-    a verifier written from the format document must be able to replay every step."""
+def _strict_detached(data: bytes) -> Any:
+    """The ``.ots`` file, held to the format's profile: SHA-256 of the file, no bytes
+    after the timestamp, and only the operations and attestations that notarium's trees
+    and Bitcoin calendars use, so that a verifier written from the format document can
+    replay every step."""
     from opentimestamps.core.notary import BitcoinBlockHeaderAttestation, PendingAttestation
     from opentimestamps.core.op import OpAppend, OpPrepend, OpSHA256
-    from opentimestamps.core.serialize import BytesDeserializationContext
+    from opentimestamps.core.serialize import BytesDeserializationContext, DeserializationError
     from opentimestamps.core.timestamp import DetachedTimestampFile
 
-    detached = DetachedTimestampFile.deserialize(BytesDeserializationContext(data))
+    if len(data) > MAX_OTS_SIZE:
+        raise MalformedProofError(f"the .ots proof is larger than {MAX_OTS_SIZE} bytes")
+    ctx = BytesDeserializationContext(data)
+    try:
+        detached = DetachedTimestampFile.deserialize(ctx)
+        ctx.assert_eof()
+    except (DeserializationError, ValueError, TypeError, RecursionError) as exc:
+        raise MalformedProofError(f"the .ots proof is not an OpenTimestamps file: {exc}") from exc
+    if not isinstance(detached.file_hash_op, OpSHA256):
+        raise MalformedProofError("the .ots proof must hash the file with SHA-256")
     stack = [detached.timestamp]
     while stack:
         node = stack.pop()
@@ -303,6 +317,7 @@ def _only_allowed_ots_parts(data: bytes) -> None:
                     "and sha256 are allowed"
                 )
             stack.append(child)
+    return detached
 
 
 def _digest_at(attestations: Sequence[Any], height: int) -> bytes:
@@ -310,13 +325,3 @@ def _digest_at(attestations: Sequence[Any], height: int) -> bytes:
         if attestation.height == height:
             return bytes(attestation.digest)
     return b""
-
-
-def _passes_through(data: bytes, root: bytes) -> bool:
-    from opentimestamps.core.serialize import BytesDeserializationContext
-    from opentimestamps.core.timestamp import DetachedTimestampFile
-
-    from notarium.anchoring.ots_files import nodes_for
-
-    detached = DetachedTimestampFile.deserialize(BytesDeserializationContext(data))
-    return bool(nodes_for(detached.timestamp, root))

@@ -290,6 +290,9 @@ def verify_bundle(
     if _string(signature, "signed", "signature") != SIGNED_SECTION:
         raise MalformedProofError(f"signature.signed must be {SIGNED_SECTION!r}")
     key_name = _string(signature, "key_name", "signature")
+    if not key_name or any(c.isspace() or c == "+" for c in key_name):
+        # It names a signed-note key (and the log, <key_name>/log), which cannot hold these.
+        raise MalformedProofError("signature.key_name must be non-empty, without whitespace or '+'")
     key_id = _string(signature, "key_id", "signature")
     public_key = _b64(signature, "public_key", "signature")
     signature_value = _b64(signature, "value", "signature")
