@@ -374,3 +374,30 @@ def test_an_altered_external_token_still_fails_without_its_root(
             trust_roots=[world.runtime.keystore.ca_certificate()],
         )
     assert raised.value.code == "PROOF_TOKEN_SIGNATURE_INVALID"
+
+
+def test_certificate_names_anchors_by_public_identifiers_only(world: World, tmp_path: Path) -> None:
+    """The operator's Bitcoin node and TSA addresses are internal: the certificate names
+    the transaction and block, and the external authority by its certificate."""
+    from urllib.parse import urlsplit
+
+    from unit.certificate_pdf.support import pdf_text
+
+    content = b"a deed with a printed certificate"
+    record_id = create(world, content)["id"]
+    world.settle()
+    world.mine()
+    auth = world.tenant.auth
+    body = world.client.get(f"/api/v1/timestamps/{record_id}", headers=auth).json()
+    assert body["status"] == "confirmed"
+    pdf = world.client.get(f"/api/v1/timestamps/{record_id}/certificate.pdf", headers=auth)
+    assert pdf.status_code == 200
+    text = pdf_text(pdf.content, tmp_path)
+    flat = "".join(text.split())
+    for internal in (world.node.rpc_url, world.tsa.url):
+        parts = urlsplit(internal)
+        assert f"{parts.hostname}:{parts.port}" not in flat, internal
+    assert body["blockchain_tx"] in flat
+    assert "Bitcoinblock" in flat
+    assert "CN=FakeTSA" in flat
+    assert "OpenTimestamps" in flat

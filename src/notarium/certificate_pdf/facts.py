@@ -16,7 +16,7 @@ from typing import Literal
 StatusWord = Literal["pending", "anchoring", "confirmed", "failed"]
 
 #: Bumped whenever the layout changes, so cached PDFs of the old layout are replaced.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class AnchorFact:
     """``ots`` (an OpenTimestamps calendar), ``bitcoin`` (an OP_RETURN transaction),
     ``rfc3161`` (an external time-stamp authority) or ``simulated`` (test mode)."""
     name: str
-    """The calendar URL, Bitcoin node or external TSA URL."""
+    """The calendar URL, Bitcoin node or external TSA URL (internal: not printed)."""
     state: str
     """``submitting``, ``waiting``, ``complete`` or ``failed``."""
     bitcoin_txid: str | None = None
@@ -35,6 +35,8 @@ class AnchorFact:
     bitcoin_time: datetime | None = None
     payload_sha256: str | None = None
     """Digest of the anchor's stored evidence: it changes whenever the evidence does."""
+    authority: str | None = None
+    """An external time-stamp authority's name, from the certificate that signed its token."""
 
 
 @dataclass(frozen=True)
