@@ -103,14 +103,17 @@ class Image:
 
 @dataclass(frozen=True)
 class Section:
-    """An extra section after the record's own: fields, then paragraphs, a table and an
-    image, each optional."""
+    """An extra section after the record's own (or before, if ``leading``): fields, then
+    paragraphs, a table and an image, each optional."""
 
     heading: str
     fields: tuple[Field, ...] = ()
     paragraphs: tuple[str, ...] = ()
     table: Table | None = None
     image: Image | None = None
+    leading: bool = False
+    """Set right after the status, before the record's own facts: for what the record is
+    about when its file is only a means (a web capture's page, not its manifest)."""
 
 
 AfRelationship = Literal["Data", "Source", "Supplement", "Alternative", "Unspecified"]

@@ -401,12 +401,16 @@ def render_certificate(
     renderer = _Renderer(facts)
     story: list[Flowable] = []
     story += renderer.header()
+    for section in sections:
+        if section.leading:
+            story += renderer.section(section)
     story += renderer.document()
     story += renderer.time()
     story += renderer.anchors()
     story += renderer.log()
     for section in sections:
-        story += renderer.section(section)
+        if not section.leading:
+            story += renderer.section(section)
     story += renderer.verification(instructions)
 
     out = BytesIO()
