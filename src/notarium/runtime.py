@@ -8,7 +8,12 @@ from sqlalchemy import Engine
 
 from notarium.accounts.jwt_auth import TokenPolicy
 from notarium.accounts.service import AccountService
-from notarium.anchoring.factory import anchor_policy, build_anchors, build_test_anchors
+from notarium.anchoring.factory import (
+    anchor_policy,
+    build_anchors,
+    build_test_anchors,
+    external_tsa_roots,
+)
 from notarium.anchoring.service import AnchoringService
 from notarium.certificate_pdf.factory import build_certificate_pdfs
 from notarium.certificate_pdf.service import CertificatePdfService
@@ -125,7 +130,13 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         clock,
         settings.organisation,
     )
-    proofs = ProofService(records, keystore.tsa_chain_pem(), record_signer, translog)
+    proofs = ProofService(
+        records,
+        keystore.tsa_chain_pem(),
+        record_signer,
+        translog,
+        external_tsa_roots=external_tsa_roots(settings) if settings.external_tsa_urls else (),
+    )
     certificate_pdfs = build_certificate_pdfs(
         settings,
         clock=clock,

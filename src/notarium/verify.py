@@ -13,19 +13,15 @@ change any one and verification fails.
 from __future__ import annotations
 
 import base64
-import binascii
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from notarium.anchoring.bitcoin_proof import verify_op_return_anchor
-from notarium.anchoring.ots_files import inspect_detached, nodes_for, verify_detached
-from notarium.anchoring.rfc3161 import verify_external_token
 from notarium.errors import NotariumError, ProofVerificationError
+from notarium.hashing import normalize_sha256_hex
 from notarium.merkle import MalformedLeafProofError, proof_from_json, root_from_proof
 from notarium.proofs.canonical import canonical_json
 from notarium.proofs.chain import validate_chain
@@ -33,7 +29,7 @@ from notarium.proofs.errors import MalformedProofError
 from notarium.proofs.rfc3161 import parse_timestamp_token, verify_token_signature
 from notarium.proofs.signing import verify_ed25519
 from notarium.proofs.verify import (
-    CheckStatus,
+    AnchorResult,
     VerificationReport,
     VerifiedRecord,
     load_bundle,
@@ -41,9 +37,25 @@ from notarium.proofs.verify import (
 )
 from notarium.translog.note import verifier_key_text
 from notarium.translog.tlogproof import parse_tlog_proof, verify_tlog_proof
+from notarium.verify_anchors import (
+    AnchorVerificationError,
+    AnchorVerifier,
+    BlockHeaders,
+    HeaderSource,
+    b64,
+    exact,
+    lower_hex,
+)
 
-HeaderSource = Callable[[int], bytes | None]
-"""Height → the 80-byte Bitcoin block header from a source the verifier trusts."""
+__all__ = [
+    "AnchorResult",
+    "AnchorVerificationError",
+    "BlockHeaders",
+    "HeaderSource",
+    "NonCanonicalProofError",
+    "SealError",
+    "verify_proof",
+]
 
 TOP_KEYS = {
     "format",
@@ -63,23 +75,6 @@ SECTION_KEYS = {
     "signature": {"algorithm", "key_name", "key_id", "public_key", "signed", "value"},
     "seal": {"algorithm", "value"},
 }
-BITCOIN_PROOF_KEYS = {
-    "txid",
-    "raw_tx",
-    "height",
-    "block_hash",
-    "header",
-    "tx_index",
-    "merkle_branch",
-}
-ANCHOR_KEYS = {
-    "ots": {"kind", "ots"},
-    "bitcoin": {"kind", "prefix", "proof"},
-    "rfc3161": {"kind", "subject", "token"},
-}
-
-
-_LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})+")
 
 
 class NonCanonicalProofError(MalformedProofError):
@@ -90,66 +85,23 @@ class SealError(ProofVerificationError):
     code = "PROOF_SEAL_INVALID"
 
 
-class AnchorVerificationError(ProofVerificationError):
-    code = "ANCHOR_INVALID"
-
-
-@dataclass(frozen=True)
-class BlockHeaders:
-    """Where Bitcoin headers come from: a node (by height) and/or headers given by hand
-    (matched by their Merkle root). Without either, Bitcoin attestations stay unchecked."""
-
-    by_height: HeaderSource | None = None
-    given: tuple[bytes, ...] = ()
-
-    @property
-    def available(self) -> bool:
-        return self.by_height is not None or bool(self.given)
-
-    def for_attestation(self, height: int, merkle_root: bytes) -> bytes | None:
-        if self.by_height is not None:
-            return self.by_height(height)
-        for header in self.given:
-            if len(header) == 80 and header[36:68] == merkle_root:
-                return header
-        return None
-
-
-def _exact(value: Any, keys: set[str], where: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise MalformedProofError(f"{where} must be a JSON object")
-    if set(value) != keys:
-        raise MalformedProofError(
-            f"{where} must have exactly the keys {sorted(keys)}, has {sorted(value)}"
-        )
-    return value
-
-
-def _b64(value: Any, where: str) -> bytes:
-    if not isinstance(value, str):
-        raise MalformedProofError(f"{where} must be a base64 string")
-    try:
-        data = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise MalformedProofError(f"{where} is not base64") from None
-    if base64.b64encode(data).decode("ascii") != value:
-        raise MalformedProofError(f"{where} is not canonical base64")
-    return data
+_exact = exact
+_b64 = b64
 
 
 def _hex(value: Any, size: int, where: str) -> bytes:
-    if not isinstance(value, str) or len(value) != 2 * size or value != value.lower():
-        raise MalformedProofError(f"{where} must be {size} bytes as lowercase hex")
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        raise MalformedProofError(f"{where} must be {size} bytes as lowercase hex") from None
+    return lower_hex(value, size, where)
 
 
 def _check_structure(bundle: Mapping[str, Any]) -> None:
     _exact(bundle, TOP_KEYS, "the proof")
     for name, keys in SECTION_KEYS.items():
         _exact(bundle[name], keys, name)
+    if not isinstance(bundle["anchors"], list):
+        raise MalformedProofError("anchors must be a list ([] when there are none)")
+    for name in ("merkle", "log"):
+        if bundle[name] is not None and not isinstance(bundle[name], dict):
+            raise MalformedProofError(f"{name} must be an object or null")
     chain = bundle["rfc3161"]["chain"]
     if not isinstance(chain, list):
         raise MalformedProofError("rfc3161.chain must be a list")
@@ -174,127 +126,6 @@ def _merkle_root(merkle: Any, verified: VerifiedRecord) -> bytes:
     if root_from_proof(leaf) != root:
         raise AnchorVerificationError("the Merkle path does not lead to merkle.root")
     return root
-
-
-@dataclass
-class _AnchorVerifier:
-    trust_roots: Sequence[x509.Certificate]
-    headers: BlockHeaders
-
-    def __call__(
-        self, section: Any, verified: VerifiedRecord, bundle: Mapping[str, Any]
-    ) -> tuple[CheckStatus, str]:
-        root = _merkle_root(bundle.get("merkle"), verified)
-        anchors = section
-        if not isinstance(anchors, list) or not anchors:
-            raise MalformedProofError("anchors must be a non-empty list once merkle is set")
-        digest = bytes.fromhex(verified.record["sha256"])
-        details = []
-        # Passed only if at least one anchor was checked to the end against something
-        # the verifier trusts; otherwise the evidence is well formed but pending.
-        independent = False
-        for index, anchor in enumerate(anchors):
-            where = f"anchors[{index}]"
-            if not isinstance(anchor, dict) or anchor.get("kind") not in ANCHOR_KEYS:
-                raise MalformedProofError(f"{where} has an unknown kind")
-            kind = anchor["kind"]
-            _exact(anchor, ANCHOR_KEYS[kind], where)
-            if kind == "ots":
-                checked, detail = self._ots(_b64(anchor["ots"], f"{where}.ots"), digest, root)
-            elif kind == "bitcoin":
-                checked, detail = self._bitcoin(anchor, root, where)
-            else:
-                checked, detail = True, self._external(anchor, root, digest, where)
-            independent = independent or checked
-            details.append(detail)
-        return ("passed" if independent else "pending"), "; ".join(details)
-
-    def _external(self, anchor: Mapping[str, Any], root: bytes, digest: bytes, where: str) -> str:
-        token = _b64(anchor["token"], f"{where}.token")
-        subject = {"root": root, "record": digest}.get(anchor["subject"])
-        if subject is None:
-            raise MalformedProofError(f"{where}.subject must be 'root' or 'record'")
-        gen_time = verify_external_token(token, subject, self.trust_roots)
-        signer = _only_path_certificates(token, self.trust_roots, where)
-        return (
-            f"RFC 3161 token over the {anchor['subject']} at {gen_time.isoformat()} "
-            f"by {signer.subject.rfc4514_string()}"
-        )
-
-    def _ots(self, data: bytes, digest: bytes, root: bytes) -> tuple[bool, str]:
-        summary = inspect_detached(data, file_digest=digest)
-        if summary.hash_op != "sha256":
-            raise AnchorVerificationError("the .ots proof must hash the file with SHA-256")
-        if not _passes_through(data, root):
-            raise AnchorVerificationError("the .ots proof does not pass through merkle.root")
-        if not summary.bitcoin:
-            return False, f"OpenTimestamps pending at {', '.join(summary.pending)}"
-        if not self.headers.available:
-            heights = ", ".join(str(a.height) for a in summary.bitcoin)
-            return False, (
-                f"OpenTimestamps Bitcoin attestation at height {heights} (no header to check)"
-            )
-        verified = verify_detached(
-            data,
-            digest,
-            lambda height: self.headers.for_attestation(
-                height, _digest_at(summary.bitcoin, height)
-            ),
-        )
-        if len(verified) != len(summary.bitcoin):
-            raise AnchorVerificationError(
-                "a Bitcoin attestation of the .ots proof has no matching block header"
-            )
-        first = min(verified, key=lambda v: v.height)
-        return True, (
-            f"OpenTimestamps: Bitcoin block {first.height} ({first.block_time.isoformat()})"
-        )
-
-    def _bitcoin(self, anchor: Mapping[str, Any], root: bytes, where: str) -> tuple[bool, str]:
-        prefix = anchor["prefix"]
-        if not isinstance(prefix, str) or not _LOWER_HEX.fullmatch(prefix):
-            raise MalformedProofError(f"{where}.prefix must be lowercase hex")
-        proof = _exact(anchor["proof"], BITCOIN_PROOF_KEYS, f"{where}.proof")
-        claimed = _hex(proof["header"], 80, f"{where}.proof.header")
-        height = proof["height"]
-        checked = False
-        source = "header in the proof, not independently checked"
-        if self.headers.by_height is not None:
-            trusted = self.headers.by_height(height) if isinstance(height, int) else None
-            if trusted is None or trusted != claimed:
-                raise AnchorVerificationError(
-                    f"{where}: the block header in the proof is not the node's block at "
-                    f"height {height}"
-                )
-            checked, source = True, "header checked against the node"
-        elif self.headers.given:
-            if claimed not in self.headers.given:
-                raise AnchorVerificationError(
-                    f"{where}: the block header in the proof is none of the headers given"
-                )
-            checked, source = True, "header matches one given"
-        block_time = verify_op_return_anchor(proof, root, bytes.fromhex(prefix), claimed)
-        return checked, (
-            f"Bitcoin OP_RETURN in block {height} at {block_time.isoformat()} ({source})"
-        )
-
-
-def _only_path_certificates(
-    token_der: bytes, trust_roots: Sequence[x509.Certificate], where: str
-) -> x509.Certificate:
-    """A token's certificate set is not covered by its signature, so a certificate the
-    chain does not use could be altered unnoticed; such extras are refused."""
-    token = parse_timestamp_token(token_der)
-    signer = verify_token_signature(token, ())
-    path = validate_chain(signer, token.certificates, trust_roots, token.gen_time)
-    used = {cert.public_bytes(Encoding.DER) for cert in path}
-    for cert in token.certificates:
-        if cert.public_bytes(Encoding.DER) not in used:
-            raise AnchorVerificationError(
-                f"{where}: the token carries a certificate its chain does not use "
-                f"({cert.subject.rfc4514_string()})"
-            )
-    return signer
 
 
 def _chain_is_all_used(bundle: Mapping[str, Any], trust_roots: Sequence[x509.Certificate]) -> None:
@@ -322,21 +153,6 @@ def _check_seal(bundle: Mapping[str, Any]) -> None:
     public_key = base64.b64decode(bundle["signature"]["public_key"])
     if not verify_ed25519(public_key, _b64(seal["value"], "seal.value"), canonical_json(sealed)):
         raise SealError("the seal over the proof does not verify: the file was altered")
-
-
-def _digest_at(attestations: Sequence[Any], height: int) -> bytes:
-    for attestation in attestations:
-        if attestation.height == height:
-            return bytes(attestation.digest)
-    return b""
-
-
-def _passes_through(data: bytes, root: bytes) -> bool:
-    from opentimestamps.core.serialize import BytesDeserializationContext
-    from opentimestamps.core.timestamp import DetachedTimestampFile
-
-    detached = DetachedTimestampFile.deserialize(BytesDeserializationContext(data))
-    return bool(nodes_for(detached.timestamp, root))
 
 
 def _verify_merkle(section: Any, verified: VerifiedRecord, bundle: Mapping[str, Any]) -> str:
@@ -368,6 +184,9 @@ def verify_proof(
 ) -> VerificationReport:
     """Verify a proof file's bytes; raises a ``ProofVerificationError`` naming the first
     check that failed."""
+    if sha256 is not None:
+        # The caller's input, not the proof: a bad hash is the caller's error.
+        sha256 = normalize_sha256_hex(sha256)
     try:
         return _verify_proof(data, sha256, trust_roots, service_public_keys, headers)
     except ProofVerificationError:
@@ -395,6 +214,7 @@ def _verify_proof(
             "the proof file is not in canonical form (RFC 8785 JSON, no extra bytes)"
         )
     _check_structure(bundle)
+    anchors = AnchorVerifier(trust_roots, headers or BlockHeaders(), _merkle_root)
     report = verify_bundle(
         bundle,
         sha256=sha256,
@@ -402,10 +222,10 @@ def _verify_proof(
         service_public_keys=service_public_keys,
         section_verifiers={
             "merkle": _verify_merkle,
-            "anchors": _AnchorVerifier(trust_roots, headers or BlockHeaders()),
+            "anchors": anchors,
             "log": _verify_log,
         },
     )
     _chain_is_all_used(bundle, trust_roots)
     _check_seal(bundle)
-    return report
+    return replace(report, anchors=tuple(anchors.results))

@@ -264,3 +264,140 @@ def test_external_tsa_per_record(settings: Settings, tmp_path: Path) -> None:
             details = {check.name: check.detail for check in report.checks}
             assert details["anchors"].count("RFC 3161 token over the record") == 1
         assert len(world.tsa.queries) == 2  # one token per record, none for the root
+
+
+def _cli_verify(world: World, tmp_path: Path, proof: bytes, *extra: str) -> dict[str, object]:
+    import json
+
+    from click.testing import CliRunner
+
+    from notarium.cli.main import cli
+
+    proof_path = tmp_path / "record.proof.json"
+    proof_path.write_bytes(proof)
+    ca = world.runtime.settings.keys_dir / "ca.cert.pem"
+    args = ["verify", str(tmp_path / "deed.txt"), str(proof_path), "--trust", str(ca), "--json"]
+    result = CliRunner().invoke(cli, [*args, *extra])
+    assert result.exit_code == 0, result.output
+    report: dict[str, object] = json.loads(result.output)
+    assert report["ok"] is True
+    return report
+
+
+def _statuses(report: dict[str, object]) -> dict[str, str]:
+    return {a["kind"]: a["status"] for a in report["anchors"]}  # type: ignore[attr-defined, index]
+
+
+def test_one_record_verifies_at_every_stage_with_only_the_notary_ca(
+    world: World, tmp_path: Path
+) -> None:
+    """The documented command with the notary's CA alone must say OK from the moment a
+    record exists until it is anchored everywhere: gaining evidence never fails a proof."""
+    content = b"a deed that grows its evidence"
+    (tmp_path / "deed.txt").write_bytes(content)
+    record_id = create(world, content)["id"]
+    url = f"/api/v1/timestamps/{record_id}/proof"
+
+    def proof() -> bytes:
+        response = world.client.get(url, headers=world.tenant.auth)
+        assert response.status_code == 200, response.text
+        return response.content
+
+    created = _cli_verify(world, tmp_path, proof())
+    assert _statuses(created) == {}
+
+    world.runtime.translog.integrate()
+    logged = _cli_verify(world, tmp_path, proof())
+    checks = {c["name"]: c["status"] for c in logged["checks"]}  # type: ignore[attr-defined, index]
+    assert checks["log"] == "passed" and checks["anchors"] == "absent"
+
+    world.runtime.anchoring.run_batcher(force=True)
+    world.runtime.anchoring.progress_anchors()
+    batched = _cli_verify(world, tmp_path, proof())
+    assert _statuses(batched) == {"ots": "pending", "rfc3161": "unchecked"}
+
+    world.mine()
+    anchored_proof = proof()
+    anchored = _cli_verify(world, tmp_path, anchored_proof)
+    assert _statuses(anchored) == {
+        "ots": "unchecked",
+        "bitcoin": "unchecked",
+        "rfc3161": "unchecked",
+    }
+    checks = {c["name"]: c["status"] for c in anchored["checks"]}  # type: ignore[attr-defined, index]
+    assert checks["anchors"] == "pending"
+
+    external_root = tmp_path / "external-root.pem"
+    external_root.write_bytes(world.tsa.ca_certificate.public_bytes(Encoding.PEM))
+    headers = [
+        arg
+        for height in range(1, world.chain.tip + 1)
+        for arg in ("--block-header", world.chain.header(height).hex())
+    ]
+    everything = _cli_verify(
+        world, tmp_path, anchored_proof, "--trust", str(external_root), *headers
+    )
+    assert _statuses(everything) == {
+        "ots": "verified",
+        "bitcoin": "verified",
+        "rfc3161": "verified",
+    }
+
+
+def test_an_altered_external_token_still_fails_without_its_root(
+    world: World, tmp_path: Path
+) -> None:
+    """Unchecked is for intact evidence only: a token whose signature no longer matches
+    fails even when its root is not among the trusted ones."""
+    import base64
+    import json
+
+    from notarium.proofs import Ed25519RecordSigner, canonical_json
+
+    content = b"a deed whose external token is altered"
+    record_id = create(world, content)["id"]
+    world.settle()
+    bundle = json.loads(
+        world.client.get(f"/api/v1/timestamps/{record_id}/proof", headers=world.tenant.auth).content
+    )
+    anchor = next(a for a in bundle["anchors"] if a["kind"] == "rfc3161")
+    token = bytearray(base64.b64decode(anchor["token"]))
+    token[-10] ^= 0x01  # inside the signature value
+    anchor["token"] = base64.b64encode(bytes(token)).decode()
+    signer: Ed25519RecordSigner = world.runtime.record_signer
+    unsealed = {key: value for key, value in bundle.items() if key != "seal"}
+    bundle["seal"]["value"] = base64.b64encode(signer.sign(canonical_json(unsealed))).decode()
+    with pytest.raises(ProofVerificationError) as raised:
+        verify_proof(
+            canonical_json(bundle),
+            sha256=hashlib.sha256(content).hexdigest(),
+            trust_roots=[world.runtime.keystore.ca_certificate()],
+        )
+    assert raised.value.code == "PROOF_TOKEN_SIGNATURE_INVALID"
+
+
+def test_certificate_names_anchors_by_public_identifiers_only(world: World, tmp_path: Path) -> None:
+    """The operator's Bitcoin node and TSA addresses are internal: the certificate names
+    the transaction and block, and the external authority by its certificate."""
+    from urllib.parse import urlsplit
+
+    from unit.certificate_pdf.support import pdf_text
+
+    content = b"a deed with a printed certificate"
+    record_id = create(world, content)["id"]
+    world.settle()
+    world.mine()
+    auth = world.tenant.auth
+    body = world.client.get(f"/api/v1/timestamps/{record_id}", headers=auth).json()
+    assert body["status"] == "confirmed"
+    pdf = world.client.get(f"/api/v1/timestamps/{record_id}/certificate.pdf", headers=auth)
+    assert pdf.status_code == 200
+    text = pdf_text(pdf.content, tmp_path)
+    flat = "".join(text.split())
+    for internal in (world.node.rpc_url, world.tsa.url):
+        parts = urlsplit(internal)
+        assert f"{parts.hostname}:{parts.port}" not in flat, internal
+    assert body["blockchain_tx"] in flat
+    assert "Bitcoinblock" in flat
+    assert "CN=FakeTSA" in flat
+    assert "OpenTimestamps" in flat

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +16,12 @@ from conftest import Tenant
 from notarium.config import Settings
 from notarium.runtime import Runtime
 from unit.certificate_pdf.support import (
+    alter_signature_timestamp,
     encrypted_pdf,
     flip_byte_in_content,
     runtime_with_reachable_pki,
 )
-from unit.sealing.support import make_pdf
+from unit.sealing.support import Validators, make_pdf
 
 URL = "/api/v1/verify/pdf"
 
@@ -194,3 +196,40 @@ def test_checks_are_rate_limited_per_address(client: TestClient) -> None:
     statuses = [check(client, b"not a pdf").status_code for _ in range(21)]
     assert statuses[:20] == [415] * 20
     assert statuses[20] == 429
+
+
+def test_altered_signature_time_stamp_is_never_valid(
+    client: TestClient, tenant: Tenant, runtime: Runtime, tmp_path: Path
+) -> None:
+    """A B-T seal whose time-stamp token was altered (genTime moved, token re-encoded)
+    keeps an intact seal signature, but its time is no longer attested: not valid, and
+    the report says the time-stamp is what failed. pyHanko's own validator agrees."""
+    sealed = seal(client, tenant, make_pdf(), level="B-T").content
+    tampered = alter_signature_timestamp(sealed)
+    body = check(client, tampered).json()
+    assert body["signed"] and body["valid"] is False, body
+    (signature,) = body["signatures"]
+    assert signature["intact"] and signature["valid"] and signature["trusted"]
+    stamp_report = signature["timestamp"]
+    assert stamp_report is not None and not stamp_report["intact"], stamp_report
+    assert "altered" in stamp_report["reason"] and "time-stamp" in signature["problem"]
+    assert signature["timestamp_trusted"] is False
+    assert "time-stamp" in body["summary"]
+    # The untouched seal reads valid with a sound time-stamp, so the verdict above is
+    # about the token alone.
+    untouched = check(client, sealed).json()
+    assert untouched["valid"] is True
+    assert untouched["signatures"][0]["timestamp"]["reason"] is None
+
+    validators = Validators(tmp_path, runtime.keystore.path("ca.cert.pem").read_bytes())
+    assert "INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>" in validators.pyhanko(sealed).output
+    rejected = validators.pyhanko(tampered)
+    assert rejected.returncode != 0 and "TIMESTAMP_TOKEN<INVALID>" in rejected.output, (
+        rejected.output
+    )
+    # poppler's pdfsig checks the CMS signature and the signer's certificate only, never a
+    # signature time-stamp token: it still calls this seal valid, which is why the verdict
+    # rests on the token check above.
+    (seen,) = validators.pdfsig(tampered)
+    assert seen["Signature Validation"] == "Signature is Valid."
+    assert not any("stamp" in key.lower() for key in seen), seen

@@ -195,6 +195,22 @@ async def test_plain_page_certificate_and_evidence(
     # The screenshot excerpt is the only raster image, and it is on the first page.
     images = run("pdfimages", "-list", "-f", "1", "-l", "1", tmp_path / "certificate.pdf")
     assert len(images.stdout.splitlines()[2:]) == 1, images.stdout
+    # The page leads the certificate: URL, final URL, title and screenshot come before
+    # the manifest, which is only the file the record's hash is taken of.
+    first = run("pdftotext", "-f", "1", "-l", "1", tmp_path / "certificate.pdf", "-")
+    assert first.returncode == 0, first.stderr
+    page_one = first.stdout
+    order = [
+        page_one.index("Captured web page"),
+        page_one.index("Requested URL"),
+        page_one.index("Final URL"),
+        page_one.index("Page title"),
+        page_one.index("A plain page"),
+        page_one.index("The top of the captured page"),
+    ]
+    assert order == sorted(order), page_one
+    if "manifest.json" in page_one:
+        assert page_one.index("manifest.json") > order[-1], page_one
 
     # The evidence package, with the record's proof and the same certificate inside.
     evidence = await api.get(

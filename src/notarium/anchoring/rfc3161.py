@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from typing import Final
@@ -21,12 +22,17 @@ from urllib.parse import urlsplit
 import httpx
 from asn1crypto import algos, core, tsp
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from notarium.anchoring.ports import AnchorState, AnchorUnavailable
 from notarium.anchoring.transport import BoundedHttp
 from notarium.errors import ConfigurationError, ProofVerificationError, ValidationError
 from notarium.proofs.chain import validate_chain
-from notarium.proofs.errors import MalformedProofError, TokenBindingError
+from notarium.proofs.errors import (
+    ChainValidationError,
+    MalformedProofError,
+    TokenBindingError,
+)
 from notarium.proofs.rfc3161 import (
     TimestampToken,
     check_tsa_certificate,
@@ -127,6 +133,88 @@ def verify_external_token(
             f"an anchor root is a {ROOT_SIZE}-byte digest, got {len(root)} bytes"
         )
     return _verify_parsed(parse_timestamp_token(token_der), root, trust_roots, intermediates)
+
+
+@dataclass(frozen=True)
+class ExternalTokenCheck:
+    """An external token that verified against the chain shipped with it."""
+
+    gen_time: datetime
+    signer: x509.Certificate
+    path: tuple[x509.Certificate, ...]
+    """Signer first, root last."""
+    trusted: bool
+    """Whether the path ends at one of the verifier's own roots; if not, the token is
+    intact but vouched for only by a root the verifier has not chosen to trust."""
+
+
+class UnusedAnchorCertificateError(ProofVerificationError):
+    code = "ANCHOR_INVALID"
+
+
+def _self_issued(cert: x509.Certificate) -> bool:
+    return cert.subject == cert.issuer
+
+
+def check_external_anchor(
+    token_der: bytes,
+    subject: bytes,
+    chain: Sequence[x509.Certificate],
+    trust_roots: Sequence[x509.Certificate],
+) -> ExternalTokenCheck:
+    """Verify an external token with the certificate chain shipped beside it.
+
+    The token must bind ``subject``, carry a valid CMS signature by a time-stamping
+    certificate, and that certificate must chain, at genTime, through the token's and
+    ``chain``'s certificates to a root: one of ``trust_roots`` (``trusted``), or else a
+    self-issued certificate of ``chain`` itself. Every shipped certificate must lie on
+    that path. A token whose root the verifier does not know is therefore reported,
+    not refused, while a token altered in any way still fails.
+    """
+    if len(subject) != ROOT_SIZE:
+        raise MalformedProofError(
+            f"an anchor subject is a {ROOT_SIZE}-byte digest, got {len(subject)} bytes"
+        )
+    token = parse_timestamp_token(token_der)
+    _check_binding(token, subject)
+    signer = verify_token_signature(token, chain)
+    check_tsa_certificate(signer)
+    trusted_der = {root.public_bytes(Encoding.DER) for root in trust_roots}
+    shipped_roots = [c for c in chain if _self_issued(c)]
+    candidates = [*token.certificates, *chain]
+    try:
+        path = validate_chain(signer, candidates, trust_roots, token.gen_time)
+    except ChainValidationError:
+        if not shipped_roots:
+            raise
+        path = validate_chain(signer, candidates, shipped_roots, token.gen_time)
+    used = {cert.public_bytes(Encoding.DER) for cert in path}
+    for cert in candidates:
+        if cert.public_bytes(Encoding.DER) not in used:
+            raise UnusedAnchorCertificateError(
+                f"the anchor carries a certificate its chain does not use "
+                f"({cert.subject.rfc4514_string()})"
+            )
+    return ExternalTokenCheck(
+        gen_time=token.gen_time,
+        signer=signer,
+        path=tuple(path),
+        trusted=path[-1].public_bytes(Encoding.DER) in trusted_der,
+    )
+
+
+def external_chain(
+    token_der: bytes, trust_roots: Sequence[x509.Certificate]
+) -> list[x509.Certificate]:
+    """The path from a stored token's signer up to the operator's root for that TSA, to
+    ship beside the token: a verifier without that root can then still check the token
+    is intact. Empty if no path can be built (the roots were reconfigured since)."""
+    try:
+        token = parse_timestamp_token(token_der)
+        signer = verify_token_signature(token, ())
+        return list(validate_chain(signer, token.certificates, trust_roots, token.gen_time))
+    except ProofVerificationError:
+        return []
 
 
 def _failure_text(status_info: tsp.PKIStatusInfo) -> str:

@@ -16,7 +16,7 @@ from typing import Literal
 StatusWord = Literal["pending", "anchoring", "confirmed", "failed"]
 
 #: Bumped whenever the layout changes, so cached PDFs of the old layout are replaced.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class AnchorFact:
     """``ots`` (an OpenTimestamps calendar), ``bitcoin`` (an OP_RETURN transaction),
     ``rfc3161`` (an external time-stamp authority) or ``simulated`` (test mode)."""
     name: str
-    """The calendar URL, Bitcoin node or external TSA URL."""
+    """The calendar URL, Bitcoin node or external TSA URL (internal: not printed)."""
     state: str
     """``submitting``, ``waiting``, ``complete`` or ``failed``."""
     bitcoin_txid: str | None = None
@@ -35,6 +35,8 @@ class AnchorFact:
     bitcoin_time: datetime | None = None
     payload_sha256: str | None = None
     """Digest of the anchor's stored evidence: it changes whenever the evidence does."""
+    authority: str | None = None
+    """An external time-stamp authority's name, from the certificate that signed its token."""
 
 
 @dataclass(frozen=True)
@@ -101,14 +103,17 @@ class Image:
 
 @dataclass(frozen=True)
 class Section:
-    """An extra section after the record's own: fields, then paragraphs, a table and an
-    image, each optional."""
+    """An extra section after the record's own (or before, if ``leading``): fields, then
+    paragraphs, a table and an image, each optional."""
 
     heading: str
     fields: tuple[Field, ...] = ()
     paragraphs: tuple[str, ...] = ()
     table: Table | None = None
     image: Image | None = None
+    leading: bool = False
+    """Set right after the status, before the record's own facts: for what the record is
+    about when its file is only a means (a web capture's page, not its manifest)."""
 
 
 AfRelationship = Literal["Data", "Source", "Supplement", "Alternative", "Unspecified"]

@@ -261,10 +261,11 @@ class _Renderer:
             return [*self.heading("Anchors"), self.para(escape(note))]
         rows: list[Field] = []
         for anchor in facts.anchors:
-            lines = [
-                f'<font face="{MONO}" size="8.3">{escape(anchor_place(anchor))}</font>',
-                escape(_sentence(anchor_state(anchor))),
-            ]
+            place = anchor_place(anchor)
+            lines = (
+                [] if place is None else [f'<font face="{MONO}" size="8.3">{escape(place)}</font>']
+            )
+            lines.append(escape(_sentence(anchor_state(anchor))))
             if anchor.bitcoin_txid:
                 lines.append(
                     f'Transaction <font face="{MONO}" size="8.3">{escape(anchor.bitcoin_txid)}'
@@ -400,12 +401,16 @@ def render_certificate(
     renderer = _Renderer(facts)
     story: list[Flowable] = []
     story += renderer.header()
+    for section in sections:
+        if section.leading:
+            story += renderer.section(section)
     story += renderer.document()
     story += renderer.time()
     story += renderer.anchors()
     story += renderer.log()
     for section in sections:
-        story += renderer.section(section)
+        if not section.leading:
+            story += renderer.section(section)
     story += renderer.verification(instructions)
 
     out = BytesIO()

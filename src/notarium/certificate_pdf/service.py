@@ -19,8 +19,9 @@ from notarium.certificate_pdf.facts import (
     fingerprint,
 )
 from notarium.certificate_pdf.verification import PdfReport, PdfVerifier, read_pdf
+from notarium.errors import ProofVerificationError
 from notarium.proofs.canonical import canonical_json
-from notarium.proofs.rfc3161 import parse_timestamp_token
+from notarium.proofs.rfc3161 import parse_timestamp_token, verify_token_signature
 from notarium.proofs.service import OtsNotFound, ProofService
 from notarium.records.errors import RecordNotFound
 from notarium.records.service import RecordService
@@ -94,7 +95,20 @@ def anchor_fact(anchor: AnchorEvidence) -> AnchorFact:
         bitcoin_height=anchor.bitcoin_height,
         bitcoin_time=_bitcoin_time(anchor),
         payload_sha256=hashlib.sha256(anchor.payload).hexdigest() if anchor.payload else None,
+        authority=_authority(anchor),
     )
+
+
+def _authority(anchor: AnchorEvidence) -> str | None:
+    """The name in the certificate that signed an external token: public, unlike the URL
+    the operator reaches the authority at."""
+    if anchor.kind != "rfc3161" or anchor.state != "complete" or not anchor.payload:
+        return None
+    try:
+        token = parse_timestamp_token(anchor.payload)
+        return verify_token_signature(token, ()).subject.rfc4514_string()
+    except ProofVerificationError:
+        return None
 
 
 class CertificatePdfService:

@@ -52,6 +52,25 @@ _HARMLESS: Final = frozenset({"none", "lta_updates"})
 
 
 @dataclass(frozen=True)
+class TimestampReport:
+    """A signature's time-stamp token (or a document time-stamp) checked on its own."""
+
+    intact: bool
+    """The token's content is what its TSA signed (its message digest matches)."""
+    valid: bool
+    """The token's signature verifies."""
+    trusted: bool
+    """The TSA's certificate chains to the service CA."""
+    time: datetime | None
+    reason: str | None = None
+    """Why the time-stamp does not hold, if it does not."""
+
+    @property
+    def sound(self) -> bool:
+        return self.intact and self.valid and self.trusted
+
+
+@dataclass(frozen=True)
 class SignatureReport:
     field_name: str
     document_timestamp: bool
@@ -74,14 +93,19 @@ class SignatureReport:
     """What changed after the signature: ``none``, ``lta_updates``, ``form_filling``,
     ``annotations`` or ``other``; None if it could not be determined."""
     problem: str | None = None
+    timestamp: TimestampReport | None = None
+    """The signature's time-stamp token, or the document time-stamp itself; None when
+    the signature carries no time-stamp."""
 
     @property
     def sound(self) -> bool:
-        """Intact, valid and trusted, with nothing but harmless changes after it."""
+        """Intact, valid and trusted, its time-stamp too if it has one, with nothing but
+        harmless changes after it: a time the document claims is never passed over."""
         return (
             self.intact
             and self.valid
             and self.trusted
+            and (self.timestamp is None or self.timestamp.sound)
             and (self.coverage == "entire_file" or self.modification_level in _HARMLESS)
         )
 
@@ -152,6 +176,7 @@ class PdfVerifier:
                     signer_validation_context=self._context(),
                     ts_validation_context=self._context(),
                 ),
+                carries_timestamp=_carries_timestamp(embedded),
             )
         except Exception as exc:
             # Uploads are hostile: a signature pyHanko cannot even evaluate is reported
@@ -207,8 +232,53 @@ def _problem(status: Any, intact: bool, valid: bool, trusted: bool) -> str | Non
     return None
 
 
-def _signature_report(name: str, status: PdfSignatureStatus) -> SignatureReport:
+def _carries_timestamp(embedded: EmbeddedPdfSignature) -> bool:
+    """Whether the CMS holds a signature time-stamp token, read from the structure itself
+    so that a token the validator could not make sense of is not taken for no token."""
+    try:
+        attrs = embedded.signer_info["unsigned_attrs"]
+        return any(a["type"].native == "signature_time_stamp_token" for a in attrs)
+    except Exception:
+        # Unreadable attributes: the signature check itself reports the damage.
+        return False
+
+
+def _timestamp_problem(intact: bool, valid: bool, trusted: bool) -> str | None:
+    if not intact:
+        return "the time-stamp token was altered: its message digest does not match its content"
+    if not valid:
+        return "the time-stamp token's signature does not verify"
+    if not trusted:
+        return "the time-stamp authority does not chain to this service's CA"
+    return None
+
+
+def _stamp(status: Any) -> TimestampReport:
+    return TimestampReport(
+        intact=status.intact,
+        valid=status.valid,
+        trusted=status.trusted,
+        time=status.timestamp,
+        reason=_timestamp_problem(status.intact, status.valid, status.trusted),
+    )
+
+
+def _signature_report(
+    name: str, status: PdfSignatureStatus, *, carries_timestamp: bool = False
+) -> SignatureReport:
     stamp = status.timestamp_validity
+    timestamp = _stamp(stamp) if stamp is not None else None
+    if timestamp is None and carries_timestamp:
+        timestamp = TimestampReport(
+            intact=False,
+            valid=False,
+            trusted=False,
+            time=None,
+            reason="the signature carries a time-stamp token that could not be evaluated",
+        )
+    problem = _problem(status, status.intact, status.valid, status.trusted)
+    if problem is None and timestamp is not None and timestamp.reason is not None:
+        problem = f"its signature time-stamp does not hold: {timestamp.reason}"
     return SignatureReport(
         field_name=name,
         document_timestamp=False,
@@ -217,12 +287,13 @@ def _signature_report(name: str, status: PdfSignatureStatus) -> SignatureReport:
         trusted=status.trusted,
         signer_subject=status.signing_cert.subject.human_friendly,
         signing_time=status.signer_reported_dt,
-        timestamped=stamp is not None,
-        timestamp_time=stamp.timestamp if stamp is not None else None,
-        timestamp_trusted=(stamp.intact and stamp.valid and stamp.trusted) if stamp else None,
+        timestamped=timestamp is not None,
+        timestamp_time=timestamp.time if timestamp is not None else None,
+        timestamp_trusted=timestamp.sound if timestamp is not None else None,
         coverage=_coverage(status.coverage),
         modification_level=_level(status.modification_level),
-        problem=_problem(status, status.intact, status.valid, status.trusted),
+        problem=problem,
+        timestamp=timestamp,
     )
 
 
@@ -242,4 +313,5 @@ def _timestamp_report(name: str, status: DocumentTimestampStatus) -> SignatureRe
         coverage=_coverage(status.coverage),
         modification_level=_level(status.modification_level),
         problem=_problem(status, status.intact, status.valid, status.trusted),
+        timestamp=_stamp(status),
     )

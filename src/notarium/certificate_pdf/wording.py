@@ -75,10 +75,16 @@ def anchor_kind(anchor: AnchorFact) -> str:
     return _KINDS.get(anchor.kind, anchor.kind)
 
 
-def anchor_place(anchor: AnchorFact) -> str:
-    """Where the anchor lives; anchors are named ``kind:url``, and the kind has its own
-    line already."""
-    return anchor.name.removeprefix(f"{anchor.kind}:")
+def anchor_place(anchor: AnchorFact) -> str | None:
+    """What publicly identifies the anchor, or None. A calendar's URL is public (every
+    ``.ots`` file names it); an external authority is named by its certificate; a
+    Bitcoin anchor by its transaction and block alone, never by the operator's node,
+    whose address is internal."""
+    if anchor.kind == "ots":
+        return anchor.name.removeprefix(f"{anchor.kind}:")
+    if anchor.kind == "rfc3161":
+        return anchor.authority
+    return None
 
 
 def anchor_state(anchor: AnchorFact) -> str:

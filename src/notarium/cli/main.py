@@ -557,6 +557,10 @@ def verify(
                         {"name": c.name, "status": c.status, "detail": c.detail}
                         for c in report.checks
                     ],
+                    "anchors": [
+                        {"kind": a.kind, "status": a.status, "detail": a.detail}
+                        for a in report.anchors
+                    ],
                 }
             )
         )

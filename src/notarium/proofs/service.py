@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from notarium.anchoring.ots_files import build_detached, inspect_detached
+from notarium.anchoring.rfc3161 import external_chain
 from notarium.errors import NotFoundError
 from notarium.merkle import LeafProof, ots_ops, proof_from_json, proof_to_json
 from notarium.proofs.bundle import build_bundle, facts_of
@@ -41,8 +46,11 @@ class ProofService:
         tsa_chain_pem: bytes,
         signer: RecordSigner,
         log: TransparencyLog | None = None,
+        *,
+        external_tsa_roots: Sequence[x509.Certificate] = (),
     ) -> None:
         self.records = records
+        self.external_tsa_roots = tuple(external_tsa_roots)
         self.tsa_chain_pem = tsa_chain_pem
         self.signer = signer
         self.log = log
@@ -106,6 +114,13 @@ class ProofService:
                         "kind": "rfc3161",
                         "subject": "record" if anchor.per_record else "root",
                         "token": _b64(anchor.payload),
+                        # The external authority's path up to its root travels with the
+                        # token, so a verifier who does not trust that root can still
+                        # see the token is intact (and report it as unchecked).
+                        "chain": [
+                            cert.public_bytes(Encoding.PEM).decode("ascii")
+                            for cert in external_chain(anchor.payload, self.external_tsa_roots)
+                        ],
                     }
                 )
         # Without a checkable anchor (a test-mode record's simulated one, say) the batch

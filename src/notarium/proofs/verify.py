@@ -47,6 +47,7 @@ from notarium.proofs.rfc3161 import (
 from notarium.proofs.signing import signed_note_key_id, verify_ed25519
 
 CheckStatus = Literal["passed", "pending", "absent", "skipped"]
+AnchorStatus = Literal["verified", "pending", "unchecked"]
 
 RECORD_FIELDS = (
     "id",
@@ -68,6 +69,17 @@ class Check:
 
     name: str
     status: CheckStatus
+    detail: str
+
+
+@dataclass(frozen=True)
+class AnchorResult:
+    """One anchor's outcome: ``verified`` to the end against something the verifier
+    trusts, ``pending`` (no attestation yet) or ``unchecked`` (intact, but resting on a
+    block header or a root the verifier did not supply)."""
+
+    kind: str
+    status: AnchorStatus
     detail: str
 
 
@@ -118,6 +130,7 @@ class VerificationReport:
     service_key_name: str
     service_key_id: str
     checks: tuple[Check, ...]
+    anchors: tuple[AnchorResult, ...] = ()
 
 
 def _section(bundle: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -277,6 +290,9 @@ def verify_bundle(
     if _string(signature, "signed", "signature") != SIGNED_SECTION:
         raise MalformedProofError(f"signature.signed must be {SIGNED_SECTION!r}")
     key_name = _string(signature, "key_name", "signature")
+    if not key_name or any(c.isspace() or c == "+" for c in key_name):
+        # It names a signed-note key (and the log, <key_name>/log), which cannot hold these.
+        raise MalformedProofError("signature.key_name must be non-empty, without whitespace or '+'")
     key_id = _string(signature, "key_id", "signature")
     public_key = _b64(signature, "public_key", "signature")
     signature_value = _b64(signature, "value", "signature")

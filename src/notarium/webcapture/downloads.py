@@ -36,7 +36,7 @@ from notarium.webcapture.values import EvidenceFile, WebCaptureView
 CERTIFICATE_PDF = "certificate.pdf"
 TITLE = "Web capture certificate"
 # Bumped whenever the capture sections change, so cached PDFs of the old layout go.
-CAPTURE_LAYOUT = "3"
+CAPTURE_LAYOUT = "4"
 # The screenshot excerpt: the page as it first showed (one viewport), or this many pixels
 # when the viewport is unknown; framed, since many pages are white like the paper.
 EXCERPT_HEIGHT = 800
@@ -121,8 +121,9 @@ class CaptureDownloads:
 
 def capture_sections(view: WebCaptureView, files: dict[str, bytes]) -> tuple[Section, ...]:
     """What a web capture's certificate adds to the record's own facts: the URLs and the
-    top of the page first (so both sit on the first page), then how it was captured,
-    then the evidence's hashes."""
+    top of the page lead the certificate (the page is what is certified; the manifest
+    whose hash the record carries comes after), then, after the record's facts, how it
+    was captured and the evidence's hashes."""
     manifest: dict[str, Any] = json.loads(files[MANIFEST])
     facts = view.facts
     page = [
@@ -165,6 +166,7 @@ def capture_sections(view: WebCaptureView, files: dict[str, bytes]) -> tuple[Sec
                 "(the full-page screenshot is in the evidence package)",
                 max_height_mm=EXCERPT_MAX_HEIGHT_MM,
             ),
+            leading=True,
         ),
         Section("How it was captured", fields=tuple(details)),
         Section(

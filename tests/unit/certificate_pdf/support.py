@@ -118,3 +118,40 @@ def encrypted_pdf() -> bytes:
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def alter_signature_timestamp(pdf: bytes) -> bytes:
+    """The PDF with its first signature's time-stamp token's genTime moved back a day.
+
+    The token sits in the CMS's unsigned attributes, which neither the PDF's byte range
+    nor the CMS signature covers, so the seal itself stays intact; only the token's own
+    signature (its messageDigest over the TSTInfo) no longer matches. The TSTInfo is
+    re-encoded at the same length and put back byte for byte.
+    """
+    from datetime import timedelta
+
+    from asn1crypto import cms, core
+
+    found = re.search(rb"/Contents\s*<([0-9A-Fa-f]+)>", pdf)
+    assert found is not None, "no signature contents"
+    der = bytes.fromhex(found.group(1).decode("ascii"))
+    info = cms.ContentInfo.load(der)
+    (signer,) = info["content"]["signer_infos"]
+    token = next(
+        attr["values"][0]
+        for attr in signer["unsigned_attrs"]
+        if attr["type"].native == "signature_time_stamp_token"
+    )
+    content = token["content"]["encap_content_info"]["content"]
+    original = bytes(content.parsed.dump())
+    altered_info = content.parsed.copy()
+    altered_info["gen_time"] = core.GeneralizedTime(
+        altered_info["gen_time"].native - timedelta(days=1)
+    )
+    altered = bytes(altered_info.dump(force=True))
+    assert len(altered) == len(original) and der.count(original) == 1
+    new_der = der.replace(original, altered)
+    text = new_der.hex()
+    text = text.upper() if found.group(1).isupper() else text
+    start, end = found.span(1)
+    return pdf[:start] + text.encode("ascii") + pdf[end:]

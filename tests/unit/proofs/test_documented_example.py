@@ -18,7 +18,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from notarium.cli.main import cli
-from notarium.errors import ProofVerificationError
 from notarium.hashing import sha256_bytes
 from notarium.proofs import Ed25519RecordSigner, canonical_json
 from notarium.translog.note import verifier_key_text
@@ -103,17 +102,20 @@ def test_documented_proof_verifies_fully_against_trusted_headers(
     assert "RFC 3161 token over the root at " in anchors
 
 
-def test_documented_proof_needs_its_external_root(
+def test_documented_proof_without_its_external_root_reports_that_anchor_unchecked(
     proof_file: bytes, trust_roots: list[x509.Certificate], headers: dict[int, bytes]
 ) -> None:
-    with pytest.raises(ProofVerificationError) as raised:
-        verify_proof(
-            proof_file,
-            sha256=sha256_bytes(DOCUMENT),
-            trust_roots=trust_roots[:1],
-            headers=BlockHeaders(by_height=headers.get),
-        )
-    assert raised.value.code == "PROOF_CHAIN_INVALID"
+    report = verify_proof(
+        proof_file,
+        sha256=sha256_bytes(DOCUMENT),
+        trust_roots=trust_roots[:1],
+        headers=BlockHeaders(by_height=headers.get),
+    )
+    assert report.ok and report.anchored
+    statuses = {anchor.kind: anchor.status for anchor in report.anchors}
+    assert statuses == {"ots": "verified", "bitcoin": "verified", "rfc3161": "unchecked"}
+    external = next(anchor for anchor in report.anchors if anchor.kind == "rfc3161")
+    assert "CN=Fake Root CA" in external.detail and "not among the trusted roots" in external.detail
 
 
 def test_documented_canonical_record_and_signatures(

@@ -42,6 +42,15 @@ def _signature(report: SignatureReport) -> dict[str, Any]:
         "coverage": report.coverage,
         "modification_level": report.modification_level,
         "problem": report.problem,
+        "timestamp": None
+        if report.timestamp is None
+        else {
+            "intact": report.timestamp.intact,
+            "valid": report.timestamp.valid,
+            "trusted": report.timestamp.trusted,
+            "time": iso_millis(report.timestamp.time),
+            "reason": report.timestamp.reason,
+        },
     }
 
 

@@ -8,6 +8,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class PdfTimestampResult(BaseModel):
+    intact: bool = Field(description="The token's content is what its TSA signed")
+    valid: bool = Field(description="The token's signature verifies")
+    trusted: bool = Field(description="The TSA chains to this service's CA")
+    time: str | None = Field(description="The time-stamp's time (genTime), UTC")
+    reason: str | None = Field(description="Why the time-stamp does not hold, if it does not")
+
+
 class PdfSignatureResult(BaseModel):
     field_name: str = Field(description="The signature field's fully qualified name")
     document_timestamp: bool = Field(
@@ -28,6 +36,11 @@ class PdfSignatureResult(BaseModel):
         Literal["none", "lta_updates", "form_filling", "annotations", "other"] | None
     ) = Field(description="What changed after the signature; null if undetermined")
     problem: str | None = Field(description="Why the signature is not sound, if it is not")
+    timestamp: PdfTimestampResult | None = Field(
+        description="The signature's time-stamp token (for a document time-stamp, the "
+        "time-stamp itself), checked on its own; null when there is none. A signature "
+        "whose time-stamp does not hold is not sound"
+    )
 
 
 class PdfRecordMatch(BaseModel):
@@ -52,8 +65,9 @@ class PdfVerification(BaseModel):
     size_bytes: int
     signed: bool = Field(description="The file carries at least one signature")
     valid: bool = Field(
-        description="Signed, and every signature intact, valid and trusted, with nothing "
-        "but long-term validation data added after it"
+        description="Signed, and every signature intact, valid and trusted, its "
+        "time-stamp (signature or document time-stamp) too, with nothing but long-term "
+        "validation data added after it"
     )
     summary: str
     signatures: list[PdfSignatureResult]
