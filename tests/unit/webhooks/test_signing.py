@@ -21,6 +21,7 @@ import pytest
 from notarium.errors import ValidationError
 from notarium.webhooks import WebhookVerificationError, new_secret, sign, verify
 from notarium.webhooks.signing import body_signature, secret_bytes, standard_signature
+from readiness import reap
 
 HERE = Path(__file__).parent
 NOW = 1_760_000_000
@@ -302,10 +303,7 @@ def node_receiver() -> Iterator[tuple[str, str]]:
         port = int(process.stdout.readline().strip())
         yield f"http://127.0.0.1:{port}/webhooks/notarium", secret
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+        reap(process)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
