@@ -778,8 +778,10 @@ async def test_assisted_session_expires_and_frees_its_slot(
     try:
         session = await brief.open_assisted(site.url("/plain"))
         assert session.expires_at > session.opened
-        await async_wait_for(lambda: _truthy(session.closed), "the session expired")
-        assert pool.idle == idle_before
+        await async_wait_for(
+            lambda: _truthy(session.closed and pool.idle == idle_before),
+            "the session expired and its slot free",
+        )
         with pytest.raises(AssistedSessionClosed):
             await session.certify()
     finally:
