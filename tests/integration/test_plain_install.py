@@ -117,6 +117,14 @@ def test_the_plain_install_serves_stamps_and_verifies(
             timeout=DEADLINE,
         )
         assert created.status_code == 201, created.text
+        # The sealed certificate PDF loads reportlab, pyHanko and Pillow on demand: they
+        # must be in the plain install too.
+        pdf = httpx.get(
+            f"{server.url}/api/v1/timestamps/{created.json()['id']}/certificate.pdf",
+            headers=auth,
+            timeout=DEADLINE,
+        )
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-"), pdf.text[:500]
         proof = tmp_path / "minutes.proof.json"
         server.cli(
             "proof",
