@@ -42,6 +42,7 @@ bench: $(BIN)/notarium
 	$(BIN)/python bench/http_throughput.py
 	$(BIN)/python bench/seal_pdf.py
 	$(BIN)/python bench/web_capture.py
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -27,6 +27,8 @@ from typing import Self
 
 import pytest
 
+from readiness import DEADLINE, reap
+
 CLAMD = "/usr/sbin/clamd"
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 EICAR_SIGNATURE = "Notarium.Test.EICAR-Body.UNOFFICIAL"
@@ -34,7 +36,7 @@ HASH_SAMPLE = b"notarium test sample matched by its MD5 hash signature\n"
 HASH_SAMPLE_SIGNATURE = "Notarium.Test.Hash-Sample.UNOFFICIAL"
 # Above the 10 MiB upload limit, so every allowed upload fits; tests exceed it on purpose.
 STREAM_MAX_BYTES = 12 * 1024 * 1024
-STARTUP_TIMEOUT = 60.0
+STARTUP_TIMEOUT = DEADLINE
 
 
 class ClamdDaemon:
@@ -82,12 +84,7 @@ class ClamdDaemon:
         process, self._process = self._process, None
         if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        reap(process, grace=15)
 
     @property
     def running(self) -> bool:

@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from readiness import DEADLINE
+
 MACAROON_HEADER = "grpc-metadata-macaroon"
 DEFAULT_EXPIRY = 86_400
 FINAL_CLTV = 80
@@ -243,7 +245,7 @@ class FakeLnd:
         with self._lock:
             return self._subscriptions
 
-    def wait_for_subscribers(self, count: int, timeout: float = 10.0) -> bool:
+    def wait_for_subscribers(self, count: int, timeout: float = DEADLINE) -> bool:
         with self._lock:
             return self._lock.wait_for(lambda: self._subscriptions >= count, timeout)
 

@@ -8,11 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from readiness import DEADLINE, reap, wait_for
 
 NOTARIUM = str(Path(sys.executable).with_name("notarium"))
 
@@ -31,6 +32,8 @@ class Server:
     process: subprocess.Popen[bytes] | None = None
     api_key: str = ""
     log: Path | None = None
+    notarium: str = NOTARIUM
+    """The ``notarium`` command to run (another installation's, for instance)."""
 
     @property
     def url(self) -> str:
@@ -38,11 +41,11 @@ class Server:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [NOTARIUM, *args],
+            [self.notarium, *args],
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=DEADLINE,
             check=False,
         )
         if check:
@@ -54,30 +57,40 @@ class Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as handle:
             self.process = subprocess.Popen(
-                [NOTARIUM, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [self.notarium, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 env=self.env,
                 stdout=handle,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()}")
+        process, log = self.process, self.log
+
+        def healthy() -> bool:
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    break
+                return httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200
             except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"server did not start: {self.log.read_text()}")
+                return False
+
+        def exited() -> str | None:
+            if process.poll() is None:
+                return None
+            return f"exited with status {process.returncode}: {log.read_text()}"
+
+        try:
+            wait_for(healthy, "notarium serve answering /healthz", interval=0.1, alive=exited)
+        except BaseException:
+            self.stop()
+            raise
         match = re.search(r"API key:\s+(ntk_live_\S+)", self.log.read_text())
         if match:
             self.api_key = match.group(1)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process and self.process.poll() is None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
             self.process.send_signal(sig)
-            self.process.wait(timeout=30)
+        # A server that ignores the signal is killed: none outlives its test.
+        reap(self.process)
 
     def stop(self) -> None:
         self.kill(signal.SIGTERM)

@@ -44,8 +44,7 @@ from notarium.runtime import Runtime, build_runtime
 from notarium.store import migrate
 from notarium.store.captures import CaptureRepository
 from notarium.store.models import AssistedCaptureGrant
-
-pytestmark = pytest.mark.timeout(180)
+from readiness import DEADLINE, wait_for
 
 SLOTS = 2
 VIEWPORT = {"width": 1280, "height": 800}
@@ -188,7 +187,8 @@ def synced(ws: Any) -> None:
 
 def certify_when_cleared(ws: Any) -> Message:
     """The page navigates after the input that clears it; certify once it has."""
-    for _ in range(40):
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
         ws.send_json({"type": "certify"})
         answer = next_json(ws)
         if answer["type"] == "certified":
@@ -198,11 +198,8 @@ def certify_when_cleared(ws: Any) -> Message:
     raise AssertionError("the challenge never cleared")
 
 
-def eventually(condition: Callable[[], bool], within: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never came true"
-        time.sleep(0.05)
+def eventually(condition: Callable[[], bool], within: float = DEADLINE) -> None:
+    wait_for(condition, "the condition", timeout=within)
 
 
 def assert_jpeg(data: bytes) -> None:
@@ -450,7 +447,7 @@ def served(tmp_path: Path) -> Iterator[Runtime]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    eventually(lambda: server.started, within=30)
+    eventually(lambda: server.started)
     yield runtime
     server.should_exit = True
     thread.join(timeout=60)
@@ -481,11 +478,14 @@ def test_the_page_shows_the_live_browser_and_forwards_clicks_and_keys(
             refused: list[str] = []
             page.on("console", lambda message: refused.append(message.text))
             page.goto(link)
-            expect(page.locator("#status")).to_have_text(re.compile("^Live"), timeout=20_000)
+            # Playwright's assertions give up after 5 s unless told otherwise.
+            page.set_default_timeout(DEADLINE * 1000)
+            expect.set_options(timeout=DEADLINE * 1000)
+            expect(page.locator("#status")).to_have_text(re.compile("^Live"))
             expect(page.locator("#certify")).to_be_enabled()
             screen = page.locator("#screen")
             # The first frame is on the canvas: its pixels are no longer all blank.
-            eventually(lambda: _painted(screen.screenshot()), within=10)
+            eventually(lambda: _painted(screen.screenshot()))
 
             box = screen.bounding_box()
             assert box is not None and box["width"] < VIEWPORT["width"]
@@ -496,11 +496,10 @@ def test_the_page_shows_the_live_browser_and_forwards_clicks_and_keys(
             page.keyboard.type("human")
             page.keyboard.press("Enter")
             # Certify once the remote page has moved on (the canvas shows it).
-            for _ in range(40):
+            deadline = time.monotonic() + DEADLINE
+            while time.monotonic() < deadline:
                 page.click("#certify")
-                expect(page.locator("#status")).not_to_have_text(
-                    re.compile("^Certifying"), timeout=30_000
-                )
+                expect(page.locator("#status")).not_to_have_text(re.compile("^Certifying"))
                 if page.locator("#status").text_content() == "Certified.":
                     break
                 time.sleep(0.1)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from server import Server, server_env
 from fakes.bitcoind import FakeBitcoind
 from fakes.calendar import FakeCalendar
 from fakes.chain import FakeChain
+from readiness import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -56,22 +56,20 @@ def test_serve_alone_confirms_and_the_cli_verifies(
     )
     url = f"{server.url}/api/v1/timestamps/{created['id']}"
 
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def confirmed() -> bool:
         calendar.stamp_pending()
         node.mine()
-        record = httpx.get(url, headers=auth).json()
-        if record["status"] == "confirmed":
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail(f"never confirmed: {record}")
+        return bool(httpx.get(url, headers=auth).json()["status"] == "confirmed")
+
+    wait_for(confirmed, "the record confirmed", interval=0.2)
+    record = httpx.get(url, headers=auth).json()
     assert record["bitcoin_block"] is not None and record["blockchain_tx"]
     # The log catches up on its own as well.
-    deadline = time.monotonic() + 10
-    while httpx.get(f"{url}/tlog-proof", headers=auth).status_code != 200:
-        assert time.monotonic() < deadline, "the record never reached the log"
-        time.sleep(0.1)
+    wait_for(
+        lambda: httpx.get(f"{url}/tlog-proof", headers=auth).status_code == 200,
+        "the record in the log",
+        interval=0.1,
+    )
 
     proof = tmp_path / "deed.proof.json"
     server.cli(

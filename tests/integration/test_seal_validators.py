@@ -36,7 +36,6 @@ import os
 import re
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -60,6 +59,7 @@ from server import Server, free_port, server_env
 from conftest import Tenant
 from notarium.config import Settings
 from notarium.runtime import Runtime
+from readiness import wait_for
 from unit.sealing.support import CERTUTIL, PDFSIG, PYHANKO, make_pdf, page_text
 
 # Non-ASCII letters and the punctuation that needs quoting in a distinguished name.
@@ -249,10 +249,11 @@ def served(app: FastAPI, pki_port: int) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
+    wait_for(
+        lambda: server.started,
+        "the PKI server starting",
+        alive=lambda: None if thread.is_alive() else "uvicorn stopped",
+    )
     yield f"http://127.0.0.1:{pki_port}"
     server.should_exit = True
     thread.join(timeout=30)

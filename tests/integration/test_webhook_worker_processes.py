@@ -23,6 +23,7 @@ from notarium.records.values import NewRecord, Owner
 from notarium.runtime import build_runtime
 from notarium.store import migrate
 from notarium.store.models import WebhookDelivery, WebhookEvent
+from readiness import DEADLINE, reap
 
 pytestmark = pytest.mark.slow
 
@@ -81,17 +82,17 @@ def test_killed_delivery_workers_lose_nothing(
             # Kill a worker each time another handful of deliveries has landed, so the
             # kills fall while deliveries are in flight, not while a worker starts up.
             kills = 0
-            wait_until = time.monotonic() + 60
+            wait_until = time.monotonic() + DEADLINE
             while kills < 4 and time.monotonic() < wait_until:
                 if len(receiver.received) >= 8 * (kills + 1):
                     victim = workers.pop(rng.randrange(len(workers)))
                     victim.send_signal(signal.SIGKILL)
-                    victim.wait(timeout=10)
+                    reap(victim)
                     kills += 1
                     start()
                 time.sleep(0.02)
             assert kills == 4, f"only {len(receiver.received)} deliveries arrived"
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + DEADLINE
             while time.monotonic() < deadline:
                 with runtime.sessions() as session:
                     pending = session.scalar(
@@ -115,8 +116,5 @@ def test_killed_delivery_workers_lose_nothing(
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
         for worker in workers:
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            reap(worker)
         runtime.close()

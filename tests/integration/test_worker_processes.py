@@ -24,6 +24,7 @@ from notarium.records.values import NewRecord, Owner
 from notarium.runtime import Runtime, build_runtime
 from notarium.store import migrate
 from notarium.store.models import Batch, LogCheckpoint, LogLeaf, Record
+from readiness import DEADLINE, reap
 
 pytestmark = pytest.mark.slow
 
@@ -88,14 +89,13 @@ def _exercise(
         start()
         start()
         kills = 0
-        deadline = time.monotonic() + 25
+        deadline = time.monotonic() + DEADLINE
         while kills < 8 and time.monotonic() < deadline:
             create(rng.randint(5, 25))
             time.sleep(rng.uniform(0.05, 0.6))
             victim = rng.randrange(len(workers))
             workers[victim].send_signal(signal.SIGKILL)
-            workers[victim].wait(timeout=10)
-            workers.pop(victim)
+            reap(workers.pop(victim))
             kills += 1
             if rng.random() < 0.5:
                 calendar.stamp_pending()
@@ -103,7 +103,7 @@ def _exercise(
         assert kills == 8
         create(10)
         # Let the survivors finish: everything must end confirmed without intervention.
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + DEADLINE
         while time.monotonic() < deadline:
             calendar.stamp_pending()
             if _all_done(runtime, created):
@@ -115,10 +115,7 @@ def _exercise(
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
         for worker in workers:
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            reap(worker)
 
     with runtime.sessions() as session:
         records = session.scalars(select(Record)).all()

@@ -6,23 +6,34 @@ with their own facts, extra sections and attached files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from notarium.certificate_pdf.attachments import embed_attachments
 from notarium.certificate_pdf.facts import Attachment, CertificateFacts, Section
 from notarium.certificate_pdf.instructions import default_instructions
-from notarium.certificate_pdf.render import render_certificate
 from notarium.clock import Clock
-from notarium.sealing.sealer import Sealer
+
+if TYPE_CHECKING:
+    from notarium.sealing.sealer import Sealer
 
 
 class CertificateBuilder:
-    """Builds sealed certificate PDFs with the service's PAdES seal (B-T)."""
+    """Builds sealed certificate PDFs with the service's PAdES seal (B-T).
 
-    def __init__(self, sealer: Sealer, clock: Clock, *, chain_url: str | None = None) -> None:
-        self._sealer = sealer
+    ``sealer`` may be a function that makes it: reportlab and pyHanko are then loaded by
+    the first certificate, not by every process that merely wires the services up."""
+
+    def __init__(
+        self, sealer: Sealer | Callable[[], Sealer], clock: Clock, *, chain_url: str | None = None
+    ) -> None:
+        self._make_sealer = sealer
         self._clock = clock
         self._chain_url = chain_url
+
+    @property
+    def _sealer(self) -> Sealer:
+        made = self._make_sealer
+        return made() if callable(made) else made
 
     def build(
         self,
@@ -34,6 +45,9 @@ class CertificateBuilder:
     ) -> bytes:
         """The sealed certificate. ``instructions`` replaces the default steps for
         checking it offline (which mention only the attachments actually carried)."""
+        from notarium.certificate_pdf.attachments import embed_attachments
+        from notarium.certificate_pdf.render import render_certificate
+
         steps = (
             tuple(instructions)
             if instructions is not None

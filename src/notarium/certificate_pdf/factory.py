@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TYPE_CHECKING
+
 from notarium.certificate_pdf.builder import CertificateBuilder
 from notarium.certificate_pdf.cache import PdfCache
 from notarium.certificate_pdf.service import CertificatePdfService
-from notarium.certificate_pdf.verification import PdfVerifier
 from notarium.clock import Clock
 from notarium.config import Settings
 from notarium.pki.keystore import KeyStore
@@ -13,6 +15,9 @@ from notarium.proofs.service import ProofService
 from notarium.records.service import RecordService
 from notarium.sealing.service import SealService
 from notarium.translog.service import TransparencyLog
+
+if TYPE_CHECKING:
+    from notarium.certificate_pdf.verification import PdfVerifier
 
 
 def build_certificate_pdfs(
@@ -25,13 +30,22 @@ def build_certificate_pdfs(
     log: TransparencyLog,
     seal: SealService,
 ) -> CertificatePdfService:
+    # Made on first use: pyHanko and reportlab load with the first PDF, not at start-up.
+    @cache
+    def verifier() -> PdfVerifier:
+        from notarium.certificate_pdf.verification import PdfVerifier
+
+        # The CA's own CRL, built in process: checking an upload never needs the network.
+        return PdfVerifier(keystore.ca_certificate(), lambda: [seal.crl()])
+
     return CertificatePdfService(
         records,
         proofs,
         log,
-        CertificateBuilder(seal.sealer, clock, chain_url=f"{settings.base_url}/tsa/certchain"),
-        # The CA's own CRL, built in process: checking an upload never needs the network.
-        PdfVerifier(keystore.ca_certificate(), lambda: [seal.crl()]),
+        CertificateBuilder(
+            lambda: seal.sealer, clock, chain_url=f"{settings.base_url}/tsa/certchain"
+        ),
+        verifier,
         PdfCache(settings.data_dir / "certificates"),
         base_url=settings.base_url,
         organisation=settings.organisation,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from notarium.certificate_pdf.builder import CertificateBuilder
 from notarium.certificate_pdf.cache import PdfCache
@@ -18,7 +19,6 @@ from notarium.certificate_pdf.facts import (
     LogEntryFact,
     fingerprint,
 )
-from notarium.certificate_pdf.verification import PdfReport, PdfVerifier, read_pdf
 from notarium.errors import ProofVerificationError
 from notarium.proofs.canonical import canonical_json
 from notarium.proofs.rfc3161 import parse_timestamp_token, verify_token_signature
@@ -34,6 +34,9 @@ from notarium.records.values import (
 )
 from notarium.translog.service import TransparencyLog
 from notarium.tsa.response import granted_response
+
+if TYPE_CHECKING:
+    from notarium.certificate_pdf.verification import PdfReport, PdfVerifier
 
 TITLES = {
     "timestamps": "Timestamp certificate",
@@ -118,7 +121,7 @@ class CertificatePdfService:
         proofs: ProofService,
         log: TransparencyLog,
         builder: CertificateBuilder,
-        verifier: PdfVerifier,
+        verifier: PdfVerifier | Callable[[], PdfVerifier],
         cache: PdfCache,
         *,
         base_url: str,
@@ -129,11 +132,17 @@ class CertificatePdfService:
         self.proofs = proofs
         self.log = log
         self.builder = builder
-        self.verifier = verifier
+        # Possibly a function that makes it: pyHanko loads with the first PDF checked.
+        self._verifier = verifier
         self.cache = cache
         self.base_url = base_url
         self.organisation = organisation
         self.log_origin = log_origin
+
+    @property
+    def verifier(self) -> PdfVerifier:
+        made = self._verifier
+        return made() if callable(made) else made
 
     # -- certificates ------------------------------------------------------------
 
@@ -216,6 +225,8 @@ class CertificatePdfService:
 
     def check(self, upload: bytes | IO[bytes]) -> PdfCheck:
         """Every signature of the upload, and which public record it belongs to."""
+        from notarium.certificate_pdf.verification import read_pdf
+
         report = self.verifier.verify(read_pdf(upload))
         matches = [
             RecordMatch("document_hash", record)

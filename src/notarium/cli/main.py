@@ -8,24 +8,32 @@ import mimetypes
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from notarium.accounts.keys import Mode
 from notarium.accounts.scopes import ALL_SCOPES
-from notarium.accounts.service import AccountService, IssuedKey
-from notarium.clock import SystemClock
-from notarium.config import Settings
 from notarium.errors import NotariumError
-from notarium.store.db import make_engine, make_session_factory
+
+# Each command imports what it uses when it runs: `notarium --help` or `verify` must not
+# pay for the web framework, the database layer, pyHanko or Playwright.
+if TYPE_CHECKING:
+    from notarium.accounts.keys import Mode
+    from notarium.accounts.service import AccountService, IssuedKey
+    from notarium.config import Settings
 
 
 def _settings() -> Settings:
+    from notarium.config import Settings
+
     return Settings()
 
 
 def _accounts(settings: Settings) -> AccountService:
+    from notarium.accounts.service import AccountService
+    from notarium.clock import SystemClock
+    from notarium.store.db import make_engine, make_session_factory
+
     return AccountService(make_session_factory(make_engine(settings)), SystemClock())
 
 
@@ -124,6 +132,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply every pending migration."""
     from notarium.store import migrate
+    from notarium.store.db import make_engine
 
     engine = make_engine(_settings())
     try:
@@ -295,8 +304,11 @@ def credentials() -> None:
 
 
 def _accounts_with_box(settings: Settings) -> AccountService:
+    from notarium.accounts.service import AccountService
+    from notarium.clock import SystemClock
     from notarium.pki.keystore import KeyStore
     from notarium.pki.secretbox import SecretBox
+    from notarium.store.db import make_engine, make_session_factory
 
     KeyStore(settings.keys_dir, settings.organisation).ensure()
     return AccountService(

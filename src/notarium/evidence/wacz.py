@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from cdxj_indexer.main import CDXJIndexer  # type: ignore[import-untyped]
-
 from notarium.evidence.errors import EvidenceBuildError
 from notarium.evidence.warc import WARC_NAME, WarcFile, warc_date
 
@@ -60,6 +58,10 @@ def sha256_label(data: bytes) -> str:
 
 
 def cdxj_index(warc: bytes) -> bytes:
+    # Imported here: the indexer pulls in pkg_resources, seconds at start-up for a
+    # process that may never build an archive.
+    from cdxj_indexer.main import CDXJIndexer  # type: ignore[import-untyped]
+
     out = io.StringIO()
     CDXJIndexer(
         out,

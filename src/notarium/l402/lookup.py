@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from notarium.store.db import SessionFactory
 from notarium.store.models import Batch, BatchAnchor, L402Timestamp, Record
 
+# `op_return` of a timestamp that OpenTimestamps calendars confirmed (docs/api.md).
+OTS_OP_RETURN = "opentimestamps"
+
 
 @dataclass(frozen=True)
 class TimestampFacts:
@@ -28,6 +31,8 @@ class TimestampFacts:
     mime: str | None
     file_stored: bool
     op_return: str | None = None
+    webhook_url: str | None = None
+    notification_email: str | None = None
 
 
 def _bitcoin_payload(anchor: BatchAnchor) -> dict[str, object] | None:
@@ -124,30 +129,47 @@ class TimestampReader:
             mime=row.file_type,
             file_stored=bool(extra and extra.file_stored),
             op_return=op_return,
+            webhook_url=extra.webhook_url if extra and extra.webhook_endpoint_id else None,
+            notification_email=extra.notification_email if extra else None,
         )
+
+    def best_attested_height(self) -> int | None:
+        """The highest Bitcoin block any anchor of this service has reported: the best
+        height known without asking a node. Heights grow with time, so the newest
+        attestations hold it; reading only those keeps this one short index scan."""
+        with self.sessions() as session:
+            heights = session.scalars(
+                select(BatchAnchor.bitcoin_height)
+                .where(BatchAnchor.bitcoin_height.is_not(None))
+                .order_by(BatchAnchor.id.desc())
+                .limit(64)
+            ).all()
+        return max((h for h in heights if h is not None), default=None)
 
     def _op_return(
         self, session: Session, row: Record, anchors: Sequence[BatchAnchor]
     ) -> str | None:
         """``<prefix>|<batch Merkle root>`` when the confirming transaction is the node
-        wallet's own OP_RETURN; a calendar's transaction commits to the calendar's tree,
-        which only the record's OpenTimestamps proof leads to, so then there is none."""
-        confirming = next(
-            (a for a in anchors if a.kind == "bitcoin" and a.bitcoin_txid == row.blockchain_tx),
-            None,
-        )
-        if confirming is None:
-            return None
-        payload = _bitcoin_payload(confirming)
-        if payload is not None:
-            prefix, root = payload.get("prefix"), payload.get("root")
-            if isinstance(prefix, str) and isinstance(root, str):
-                try:
-                    return f"{_prefix_text(bytes.fromhex(prefix))}|{root}"
-                except ValueError:
-                    pass
+        wallet's own OP_RETURN. A calendar's transaction commits to the calendar's own
+        tree, which only the record's OpenTimestamps proof leads to: then
+        ``opentimestamps|<batch Merkle root>``, the root the calendars were given."""
+        attested = [a for a in anchors if a.bitcoin_txid == row.blockchain_tx]
+        confirming = next((a for a in attested if a.kind == "bitcoin"), None)
+        if confirming is not None:
+            payload = _bitcoin_payload(confirming)
+            if payload is not None:
+                prefix, root = payload.get("prefix"), payload.get("root")
+                if isinstance(prefix, str) and isinstance(root, str):
+                    try:
+                        return f"{_prefix_text(bytes.fromhex(prefix))}|{root}"
+                    except ValueError:
+                        pass
+        calendar = next((a for a in attested if a.kind == "ots"), None)
+        source = confirming or calendar
         batch = session.get(Batch, row.batch_id) if row.batch_id is not None else None
-        root_bytes = confirming.subject or (batch.root if batch is not None else None)
+        root_bytes = (source.subject if source else None) or (batch.root if batch else None)
         if root_bytes is None:
             return None
-        return f"{self.op_return_prefix}|{root_bytes.hex()}"
+        if confirming is not None:
+            return f"{self.op_return_prefix}|{root_bytes.hex()}"
+        return f"{OTS_OP_RETURN}|{root_bytes.hex()}"

@@ -254,7 +254,7 @@ class L402Service:
     def _status(self, request: StatusRequest) -> dict[str, Any]:
         facts = self._find(request.timestamp_id, request.sha256)
         status = public_status(facts.status)
-        tip = self.tip.height() if status == "confirmed" else None
+        tip = self._best_height() if status == "confirmed" else None
         return {
             "success": True,
             "status": status,
@@ -265,6 +265,13 @@ class L402Service:
             "block_height": facts.block_height,
         }
 
+    def _best_height(self) -> int | None:
+        """The node's tip when it answers; never below the highest block an attestation
+        names, which is all there is to go on without a node (OpenTimestamps only)."""
+        heights = (self.tip.height(), self.reader.best_attested_height())
+        known = [h for h in heights if h is not None]
+        return max(known, default=None)
+
     # -- timestamps --------------------------------------------------------------------
 
     def _timestamp(
@@ -274,7 +281,9 @@ class L402Service:
         is_file = isinstance(request, FileTimestamp)
         if credential is None:
             existing = self.reader.by_hash(self.account_id(), request.sha256)
-            if existing is not None:
+            # Free only when it would change nothing: new notifications (or a file to
+            # keep) are paid for like the timestamp itself, never silently dropped.
+            if existing is not None and not self._changes(existing, request):
                 return Answer(
                     {
                         "success": True,
@@ -299,6 +308,21 @@ class L402Service:
         except BaseException:
             self.tokens.release(token.token_id)
             raise
+
+    def _changes(self, existing: TimestampFacts, request: HashTimestamp | FileTimestamp) -> bool:
+        notify = request.notify
+        return (
+            (notify.webhook_url is not None and notify.webhook_url != existing.webhook_url)
+            or (
+                notify.notification_email is not None
+                and notify.notification_email != existing.notification_email
+            )
+            or (
+                isinstance(request, FileTimestamp)
+                and self.intake.store_dir is not None
+                and not existing.file_stored
+            )
+        )
 
     def _create(self, request: HashTimestamp | FileTimestamp, token_id: str) -> dict[str, Any]:
         checked: CheckedFile | None = None
@@ -326,8 +350,8 @@ class L402Service:
         try:
             self.records.create(self._owner(), PAY_PER_REQUEST, new, also=within)
         except DuplicateRecord as duplicate:
-            # Someone else paid for this hash first; this payment buys the same timestamp,
-            # with this request's notifications wherever that one has none.
+            # Someone paid for this hash first; this payment buys the same timestamp, with
+            # this request's notifications (which replace any, as an update would).
             with self.sessions.begin() as session:
                 row = session.get(Record, duplicate.existing_id)
                 if row is None:
@@ -372,8 +396,9 @@ class L402Service:
     def _attach(
         self, session: Session, record_id: str, notify: Notifications, stored: bool
     ) -> str | None:
-        """The timestamp's notification row, filled where still empty; the new webhook
-        secret when a webhook was set up."""
+        """The timestamp's notification row, with the notifications the request names
+        (a timestamp has one webhook and one address: the latest paid request that names
+        one sets it); the new webhook secret when a webhook was set up."""
         now = self.clock.now()
         row = session.get(L402Timestamp, record_id, with_for_update=True)
         if row is None:
@@ -382,13 +407,20 @@ class L402Service:
             )
             session.add(row)
         secret = None
-        if notify.webhook_url is not None and row.webhook_endpoint_id is None:
+        unchanged = row.webhook_endpoint_id is not None and row.webhook_url == notify.webhook_url
+        if notify.webhook_url is not None and not unchanged:
+            previous = row.webhook_endpoint_id
+            if previous is not None:
+                row.webhook_endpoint_id = None
+                row.webhook_url = None
+                session.flush()
+                detach_webhook(session, previous)
             endpoint_id, secret = attach_webhook(
                 session, self.box, self.webhook_account_id(), notify.webhook_url, now
             )
             row.webhook_url = notify.webhook_url
             row.webhook_endpoint_id = endpoint_id
-        if notify.notification_email is not None and row.notification_email is None:
+        if notify.notification_email is not None:
             row.notification_email = notify.notification_email
         row.file_stored = row.file_stored or stored
         row.updated_at = now

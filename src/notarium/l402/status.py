@@ -20,12 +20,11 @@ def public_status(pipeline_status: str) -> str:
     return PUBLIC_STATUS.get(pipeline_status, pipeline_status)
 
 
-def confirmations(status: str, block_height: int | None, tip: int | None) -> int | None:
-    """0 before confirmation; the depth of the block once confirmed, when the chain's
-    height is known (``None`` when it is not)."""
-    if status != "confirmed":
+def confirmations(status: str, block_height: int | None, tip: int | None) -> int:
+    """0 before confirmation; once confirmed, the depth of the attested block below the
+    best known height ``tip`` (the block itself counts one, also when ``tip`` is
+    unknown). 0 too for a record no Bitcoin block holds (time-stamp authorities only)."""
+    if status != "confirmed" or block_height is None:
         return 0
-    if block_height is None or tip is None:
-        return None
     # A tip read a moment before the block arrived must not report fewer than one.
-    return max(1, tip - block_height + 1)
+    return max(1, (tip or block_height) - block_height + 1)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from notarium.accounts.plans import Plan
 from notarium.clock import Clock
@@ -14,15 +15,11 @@ from notarium.records.service import RecordService
 from notarium.records.values import NewRecord, Owner, RecordView
 from notarium.sealing.certificates import SealMaterial, load_ca
 from notarium.sealing.revocation import build_crl
-from notarium.sealing.sealer import (
-    InProcessTimeStamper,
-    RevocationInfo,
-    Sealer,
-    SealLevel,
-    VisibleStamp,
-)
 from notarium.tsa.authority import TimeStampAuthority
 from notarium.tsa.ports import SerialSource
+
+if TYPE_CHECKING:
+    from notarium.sealing.sealer import RevocationInfo, Sealer, SealLevel, VisibleStamp
 
 
 @dataclass(frozen=True)
@@ -45,10 +42,20 @@ class SealService:
         self._ca = load_ca(keys_dir)
         self.records = records
         self.clock = clock
-        self.sealer = Sealer(
-            material,
-            InProcessTimeStamper(authority, serials),
-            organisation=organisation,
+        self._material = material
+        self._authority = authority
+        self._serials = serials
+        self._organisation = organisation
+
+    @cached_property
+    def sealer(self) -> Sealer:
+        # pyHanko loads with the first seal, not with every process that wires this up.
+        from notarium.sealing.sealer import InProcessTimeStamper, Sealer
+
+        return Sealer(
+            self._material,
+            InProcessTimeStamper(self._authority, self._serials),
+            organisation=self._organisation,
             # Validation data for B-LT/B-LTA comes from here, in process, rather than by
             # the server fetching its own /pki routes.
             revocation=self.revocation_info,
@@ -60,6 +67,8 @@ class SealService:
         return build_crl(self._ca, now=now, crl_number=int(now.timestamp()))
 
     def revocation_info(self) -> RevocationInfo:
+        from notarium.sealing.sealer import RevocationInfo
+
         return RevocationInfo(crls=(self.crl(),))
 
     async def seal(

@@ -12,9 +12,6 @@ import io
 import json
 from typing import Any
 
-from PIL import Image as PilImage
-from PIL import ImageOps
-
 from notarium.certificate_pdf.facts import Attachment, Field, Image, Section, Table, fingerprint
 from notarium.certificate_pdf.service import CertificatePdfService
 from notarium.evidence.package import (
@@ -186,6 +183,9 @@ def capture_sections(view: WebCaptureView, files: dict[str, bytes]) -> tuple[Sec
 def excerpt(png: bytes, *, viewport: tuple[int, ...] = ()) -> bytes:
     """The top of a full-page screenshot, one viewport tall, in a thin frame: a long page
     stays legible on the certificate, and a white page stands apart from the paper."""
+    from PIL import Image as PilImage
+    from PIL import ImageOps
+
     with PilImage.open(io.BytesIO(png)) as image:
         width, height = image.size
         limit = EXCERPT_HEIGHT

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from notarium.capture.engine import PlaywrightCaptureEngine
 from notarium.capture.ports import CaptureEngine
 from notarium.clock import Clock
 from notarium.config import Settings
@@ -43,6 +42,9 @@ def build_webcaptures(
     policy = EgressPolicy(settings.egress_allowlist)
 
     def engine() -> CaptureEngine:
+        # Playwright loads with the first capture, not with every server process.
+        from notarium.capture.engine import PlaywrightCaptureEngine
+
         return PlaywrightCaptureEngine.from_settings(settings)
 
     return WebCaptureService(

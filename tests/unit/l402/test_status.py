@@ -14,7 +14,9 @@ def test_confirmations() -> None:
     assert confirmations("queued", None, 100) == 0
     assert confirmations("broadcasted", None, 100) == 0
     assert confirmations("confirmed", 939_157, 939_159) == 3
-    assert confirmations("confirmed", 939_157, None) is None
-    assert confirmations("confirmed", None, 939_159) is None
+    # Without a known height, the attested block itself is the one confirmation.
+    assert confirmations("confirmed", 939_157, None) == 1
+    # Confirmed by time-stamp authorities alone: no block holds it.
+    assert confirmations("confirmed", None, 939_159) == 0
     # A tip read just before the block arrived still counts the block itself.
     assert confirmations("confirmed", 939_157, 939_156) == 1

@@ -25,6 +25,7 @@ from notarium.lightning.ports import (
     LightningUnavailable,
     UnknownInvoice,
 )
+from readiness import DEADLINE
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ class Follower:
             return
         self.items.put(None)
 
-    def next(self, timeout: float = 10.0) -> InvoiceState | BaseException | None:
+    def next(self, timeout: float = DEADLINE) -> InvoiceState | BaseException | None:
         return self.items.get(timeout=timeout)
 
 
@@ -149,7 +150,7 @@ def test_a_new_subscription_resumes_after_the_last_settlement(
     thread.start()
     assert lnd.wait_for_subscribers(1)
     lnd.settle(two.payment_hash)
-    assert follower_items.get(timeout=10).payment_hash == two.payment_hash
+    assert follower_items.get(timeout=DEADLINE).payment_hash == two.payment_hash
     thread.join(5)
     settlements.close()  # the consumer goes away; a settlement happens meanwhile
     lnd.settle(three.payment_hash)

@@ -173,7 +173,7 @@ def test_closed_tcp_port_is_unavailable() -> None:
 
 def test_stopped_daemon_is_unavailable(tmp_path_factory: pytest.TempPathFactory) -> None:
     with ClamdDaemon(tmp_path_factory.mktemp("clamd-stop")) as daemon:
-        scanner = ClamdScanner(daemon.unix_address, timeout=5)
+        scanner = ClamdScanner(daemon.unix_address, timeout=30)
         assert scanner.scan(io.BytesIO(b"up")).clean
     assert not daemon.running
     with pytest.raises(ScannerUnavailable):

@@ -28,6 +28,7 @@ from notarium.webhooks.signing import (
     secret_bytes,
     standard_signature,
 )
+from readiness import reap
 
 RECEIVERS = Path(__file__).resolve().parents[2] / "webhook_receivers"
 NOW = 1_760_000_000
@@ -328,10 +329,7 @@ def express_receiver() -> Iterator[tuple[str, str]]:
         port = int(process.stdout.readline().strip())
         yield f"http://127.0.0.1:{port}/webhooks/provelio", secret
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+        reap(process)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -4,7 +4,7 @@ in multipart/form-data, the sealed PDF back."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -15,7 +15,9 @@ from notarium.http.deps import api_principal, owner_of, runtime_of
 from notarium.http.schemas.common import error_responses
 from notarium.http.uploads import InvalidUpload, single_file_form
 from notarium.ratelimit.limiter import Bucket
-from notarium.sealing.sealer import VisibleStamp
+
+if TYPE_CHECKING:
+    from notarium.sealing.sealer import VisibleStamp
 
 router = APIRouter(prefix="/api/v1", tags=["seal"])
 
@@ -42,6 +44,8 @@ def _visible(form: Any) -> VisibleStamp | None:
         )
     except (TypeError, ValueError):
         raise InvalidUpload("`page`, `x1`, `y1`, `x2`, `y2` must be integers.") from None
+    from notarium.sealing.sealer import VisibleStamp
+
     return VisibleStamp(page=page, rect=cast(tuple[int, int, int, int], rect))
 
 

@@ -3,14 +3,13 @@ trusted, when was it time-stamped, and which record does the file belong to."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from notarium.certificate_pdf.service import PdfCheck, RecordMatch, certificate_url
-from notarium.certificate_pdf.verification import SignatureReport
 from notarium.http.deps import client_ip, limiter_of, record_rate, runtime_of
 from notarium.http.formats import iso_millis
 from notarium.http.routes import seal
@@ -18,6 +17,9 @@ from notarium.http.schemas.common import error_responses
 from notarium.http.schemas.verify_pdf import PdfVerification
 from notarium.http.uploads import single_file_form
 from notarium.ratelimit.limiter import Bucket
+
+if TYPE_CHECKING:
+    from notarium.certificate_pdf.verification import SignatureReport
 
 router = APIRouter(prefix="/api/v1", tags=["seal"])
 

@@ -105,7 +105,12 @@ class VerifyAnswer(BaseModel):
     hash: str | None = None
     txid: str | None = None
     block_height: int | None = None
-    op_return: str | None = None
+    op_return: str | None = Field(
+        default=None,
+        description="When verified: `<prefix>|<batch Merkle root>` (the service's own "
+        "OP_RETURN) or `opentimestamps|<batch Merkle root>` (confirmed through "
+        "OpenTimestamps calendars)",
+    )
     explorer_url: str | None = None
     status: str | None = None
 
@@ -116,7 +121,10 @@ class StatusAnswer(BaseModel):
     timestamp_id: str
     hash: str
     txid: str | None
-    confirmations: int | None
+    confirmations: int = Field(
+        description="0 until confirmed; then the attested block's depth below the best "
+        "known height (the node's, else the highest attested block), at least 1"
+    )
     block_height: int | None
 
 
