@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from notarium.accounts.scopes import SEAL
 from notarium.accounts.service import Principal
 from notarium.http.deps import api_principal, owner_of, runtime_of
+from notarium.http.disposition import attachment
 from notarium.http.schemas.common import error_responses
 from notarium.http.uploads import InvalidUpload, single_file_form
 from notarium.ratelimit.limiter import Bucket
@@ -91,12 +92,13 @@ async def seal(request: Request, principal: Sealer) -> Response:
             level=cast(Literal["B-T", "B-LT", "B-LTA"], level),
             visible=_visible(form),
         )
-    name = _filename(upload.filename)
+    # The uploaded name as the client sent it, minus any directories.
+    name = re.split(r"[/\\]", upload.filename or "")[-1]
     return Response(
         sealed.pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f"attachment; filename={name}",
+            "Content-Disposition": attachment(name, fallback="sealed.pdf", token_form=True),
             "X-Notarium-Record-Id": sealed.record.id,
             "X-Notarium-Certificate-Id": sealed.record.certificate_id,
         },
