@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from notarium import __version__
+from notarium.http.allow import AllowTable
 from notarium.http.errors import install_error_handlers
 from notarium.http.middleware import RequestContextMiddleware
 from notarium.http.routes import (
@@ -102,20 +103,24 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
             verify_pdf.PATH: verify_pdf.MAX_UPLOAD,
         },
     )
-    app.include_router(timestamps.router)
-    app.include_router(tsa.router)
-    app.include_router(public.router)
-    app.include_router(admin.router)
-    app.include_router(log.router)
-    app.include_router(certificates.router)
-    app.include_router(webhooks.router)
-    app.include_router(seal.router)
-    app.include_router(l402.router)
-    app.include_router(verify_pdf.router)
-    app.include_router(pki.router)
-    app.include_router(webcapture.router)
-    app.include_router(webcapture.files)
-    app.include_router(assist.router)
+    routers = (
+        timestamps.router,
+        tsa.router,
+        public.router,
+        admin.router,
+        log.router,
+        certificates.router,
+        webhooks.router,
+        seal.router,
+        l402.router,
+        verify_pdf.router,
+        pki.router,
+        webcapture.router,
+        webcapture.files,
+        assist.router,
+    )
+    for router in routers:
+        app.include_router(router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -135,4 +140,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
+    app.state.allow = AllowTable(
+        [*app.router.routes, *(route for router in routers for route in router.routes)]
+    )
     return app
