@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import uuid
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -40,6 +40,9 @@ from notarium.proofs.canonical import canonical_json
 from notarium.records.values import NewRecord, RecordView, Status
 from notarium.runtime import Runtime
 from notarium.tsa.response import granted_response
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 router = APIRouter(prefix="/api/v1", tags=["timestamps"])
 
@@ -180,8 +183,19 @@ def _create(
                 code="INVALID_JSON",
             )
         new = parse_new_record(parse_json_object(body))
-        view = runtime.records.create(owner_of(principal), principal.plan, new)
-        status, payload = 201, json.dumps(resource(view, runtime.settings.base_url)).encode()
+        created: list[bytes] = []
+
+        # The response is stored in the record's own transaction: if the process dies
+        # once that commits, a retry with the key replays this 201 instead of running the
+        # create again into DUPLICATE_TIMESTAMP.
+        def store_response(session: Session, view: RecordView) -> None:
+            body = json.dumps(resource(view, runtime.settings.base_url)).encode()
+            if claim is not None:
+                runtime.idempotency.complete_in(session, claim, 201, body)
+            created.append(body)
+
+        runtime.records.create(owner_of(principal), principal.plan, new, also=store_response)
+        payload = created[-1]
     except NotariumError as error:
         if claim is None or status_for(error) >= 500:
             if claim is not None:
@@ -193,9 +207,7 @@ def _create(
         if claim is not None:
             runtime.idempotency.release(claim)
         raise
-    if claim is not None:
-        runtime.idempotency.complete(claim, status, payload)
-    return Response(payload, status_code=status, media_type="application/json")
+    return Response(payload, status_code=201, media_type="application/json")
 
 
 @router.post(
