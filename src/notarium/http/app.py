@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from notarium import __version__
 from notarium.http.allow import AllowTable
+from notarium.http.cors import CorsMiddleware
 from notarium.http.errors import install_error_handlers
 from notarium.http.middleware import RequestContextMiddleware
 from notarium.http.routes import (
@@ -94,6 +95,14 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.state.limiter = make_limiter(runtime)
     app.state.l402 = build_l402(runtime)
     install_error_handlers(app)
+    if runtime.settings.cors_origins:
+        # Added first, so it runs inside the request context: preflight answers get a
+        # request id and the family's envelope.
+        app.add_middleware(
+            CorsMiddleware,
+            origins=runtime.settings.cors_origins,
+            max_age=runtime.settings.cors_max_age,
+        )
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=runtime.settings.max_body_bytes,
