@@ -17,6 +17,7 @@ from notarium.http.allow import AllowTable
 from notarium.http.cors import CorsMiddleware
 from notarium.http.errors import install_error_handlers
 from notarium.http.middleware import RequestContextMiddleware
+from notarium.http.openapi_security import with_security
 from notarium.http.routes import (
     admin,
     assist,
@@ -133,13 +134,16 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _with_error_envelopes(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    summary=app.summary,
-                    routes=app.routes,
-                )
+            app.openapi_schema = with_security(
+                _with_error_envelopes(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        summary=app.summary,
+                        routes=app.routes,
+                    )
+                ),
+                [route for router in routers for route in router.routes],
             )
         return app.openapi_schema
 

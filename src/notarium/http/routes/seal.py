@@ -33,14 +33,27 @@ def _filename(name: str | None) -> str:
     return cleaned[:150] or "sealed.pdf"
 
 
+RECT_DEFAULTS = (("x1", 36), ("y1", 36), ("x2", 276), ("y2", 116))
+# Where the visible stamp goes; read only with `visible`.
+STAMP_FIELDS: dict[str, dict[str, Any]] = {
+    "page": {
+        "type": "integer",
+        "default": 0,
+        "description": "0-based page of the visible stamp; negative counts from the end.",
+    },
+    **{
+        name: {"type": "integer", "default": default, "description": f"Stamp {name}, points."}
+        for name, default in RECT_DEFAULTS
+    },
+}
+
+
 def _visible(form: Any) -> VisibleStamp | None:
     if str(form.get("visible", "")).lower() not in ("true", "1", "yes"):
         return None
     try:
         page = int(form.get("page", 0))
-        rect = tuple(
-            int(form.get(k, d)) for k, d in (("x1", 36), ("y1", 36), ("x2", 276), ("y2", 116))
-        )
+        rect = tuple(int(form.get(k, d)) for k, d in RECT_DEFAULTS)
     except (TypeError, ValueError):
         raise InvalidUpload("`page`, `x1`, `y1`, `x2`, `y2` must be integers.") from None
     return VisibleStamp(page=page, rect=cast(tuple[int, int, int, int], rect))
@@ -63,9 +76,18 @@ def _visible(form: Any) -> VisibleStamp | None:
                         "required": ["file"],
                         "properties": {
                             "file": {"type": "string", "format": "binary"},
-                            "reason": {"type": "string"},
-                            "level": {"type": "string", "enum": ["B-T", "B-LT", "B-LTA"]},
-                            "visible": {"type": "boolean"},
+                            "reason": {"type": "string", "maxLength": 500},
+                            "level": {
+                                "type": "string",
+                                "enum": ["B-T", "B-LT", "B-LTA"],
+                                "default": "B-T",
+                            },
+                            "visible": {
+                                "type": "boolean",
+                                "default": False,
+                                "description": "Draw a visible stamp (also `1`, `yes`).",
+                            },
+                            **STAMP_FIELDS,
                         },
                     }
                 }
