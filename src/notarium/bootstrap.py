@@ -11,6 +11,7 @@ from notarium.accounts.scopes import ADMIN
 from notarium.accounts.service import AccountService, IssuedKey
 from notarium.clock import SystemClock
 from notarium.config import Settings
+from notarium.datadir import ensure_data_dir
 from notarium.errors import ConfigurationError
 from notarium.pki.keystore import KeyStore
 from notarium.store import migrate
@@ -35,6 +36,7 @@ def schema_is_current(engine: Engine) -> bool:
 
 
 def initialise(settings: Settings, *, migrate_schema: bool = True) -> InitResult:
+    ensure_data_dir(settings.data_dir)
     keys_created = KeyStore(settings.keys_dir, settings.organisation).ensure()
     engine = make_engine(settings)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,6 +14,10 @@ PUBLIC_CALENDARS = (
     "https://b.pool.opentimestamps.org",
     "https://a.pool.eternitywall.com",
     "https://ots.btc.catallaxy.com",
+)
+# A web origin as browsers send it (no path, no trailing slash), or * for any.
+_ORIGIN = re.compile(
+    r"\*|https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
 
 
@@ -93,6 +98,9 @@ class Settings(BaseSettings):
 
     admin_key: str | None = None
     max_body_bytes: int = 64 * 1024
+    # Origins whose web pages may call the API (CORS); empty: no CORS headers at all.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_max_age: int = Field(default=600, ge=0, le=86_400)
     rate_limits_enabled: bool = True
     idempotency_lease_seconds: int = 60
     sqlite_synchronous: str = "FULL"
@@ -143,6 +151,21 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            origins = [o.rstrip("/") if isinstance(o, str) else o for o in value]
+            for origin in origins:
+                if not isinstance(origin, str) or not _ORIGIN.fullmatch(origin):
+                    raise ValueError(
+                        f"{origin!r} is not an origin: scheme://host[:port], or * for any"
+                    )
+            return origins
+        return value
 
     @field_validator("organisation")
     @classmethod

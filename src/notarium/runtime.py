@@ -19,6 +19,7 @@ from notarium.certificate_pdf.factory import build_certificate_pdfs
 from notarium.certificate_pdf.service import CertificatePdfService
 from notarium.clock import Clock, SystemClock
 from notarium.config import Settings
+from notarium.datadir import ensure_data_dir
 from notarium.egress.policy import EgressPolicy
 from notarium.idempotency.service import IdempotencyService
 from notarium.l402.notifications import L402Notifier
@@ -77,6 +78,7 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
+    ensure_data_dir(settings.data_dir)
     keystore = KeyStore(settings.keys_dir, settings.organisation, clock=clock)
     keystore.ensure()
     engine = make_engine(settings)

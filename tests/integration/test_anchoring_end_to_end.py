@@ -28,6 +28,7 @@ from fakes.openssl_tsa import OpenSslTsa
 from notarium.config import Settings
 from notarium.errors import ProofVerificationError
 from notarium.http.app import create_app
+from notarium.records.values import Owner
 from notarium.runtime import Runtime, build_runtime
 from notarium.store import migrate
 from notarium.translog.tree import verify_consistency
@@ -131,7 +132,10 @@ def test_records_reach_confirmed_and_every_proof_verifies(world: World) -> None:
 
     world.settle()
     first = world.client.get(f"/api/v1/timestamps/{ids[0]}", headers=auth).json()
-    assert first["status"] == "anchoring"
+    # Anchoring underway, which the timestamps document still calls pending.
+    owner = Owner(world.tenant.account_id, "live")
+    assert world.runtime.records.get(owner, ids[0]).status == "anchoring"
+    assert first["status"] == "pending"
     pending_ots = world.client.get(f"/api/v1/timestamps/{ids[0]}/ots", headers=auth)
     assert pending_ots.status_code == 200
 
@@ -145,7 +149,7 @@ def test_records_reach_confirmed_and_every_proof_verifies(world: World) -> None:
         ots = world.client.get(f"/api/v1/timestamps/{record_id}/ots", headers=auth)
         assert ots.status_code == 200
         assert ots.headers["content-type"] == "application/octet-stream"
-        assert ots.headers["content-disposition"] == 'attachment; filename="minutes_v2.pdf.ots"'
+        assert ots.headers["content-disposition"] == 'attachment; filename="minutes v2.pdf.ots"'
         _check_with_opentimestamps(ots.content, hashlib.sha256(content).digest(), world.chain)
 
         proof = world.client.get(f"/api/v1/timestamps/{record_id}/proof", headers=auth)

@@ -153,6 +153,37 @@ def test_status_filter(client: TestClient, tenant: Tenant, runtime: Runtime) -> 
     assert failed["total_count"] == 0 and failed["data"] == []
 
 
+def test_anchoring_reads_as_pending(client: TestClient, tenant: Tenant, runtime: Runtime) -> None:
+    """The document's vocabulary is pending | confirmed | failed: a record whose batch is
+    being anchored is still pending to its clients, in every view and filter."""
+    anchoring = create(client, tenant, body(sha(1))).json()["id"]
+    pending = create(client, tenant, body(sha(2))).json()["id"]
+    from notarium.store.models import Record
+
+    with runtime.sessions.begin() as session:
+        row = session.get(Record, anchoring)
+        assert row is not None
+        row.status = "anchoring"
+    one = client.get(f"/api/v1/timestamps/{anchoring}", headers=tenant.auth).json()
+    assert one["status"] == "pending"
+    listed = client.get("/api/v1/timestamps", headers=tenant.auth).json()
+    assert {r["id"]: r["status"] for r in listed["data"]} == {
+        anchoring: "pending",
+        pending: "pending",
+    }
+    queue = client.get("/api/v1/timestamps?status=pending", headers=tenant.auth).json()
+    assert {r["id"] for r in queue["data"]} == {anchoring, pending}
+    assert queue["total_count"] == 2
+    refused = client.get("/api/v1/timestamps?status=anchoring", headers=tenant.auth)
+    assert refused.status_code == 400 and error_code(refused) == "INVALID_STATUS"
+    schema = client.get("/openapi.json").json()
+    resource = schema["components"]["schemas"]["TimestampResource"]["properties"]["status"]
+    assert resource["enum"] == ["pending", "confirmed", "failed"]
+    listing = schema["paths"]["/api/v1/timestamps"]["get"]["parameters"]
+    (status,) = [p for p in listing if p["name"] == "status"]
+    assert status["schema"]["enum"] == ["all", "pending", "confirmed", "failed"]
+
+
 @pytest.mark.parametrize(
     ("query", "code"),
     [

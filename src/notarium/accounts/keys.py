@@ -1,4 +1,9 @@
-"""API key format: ``ntk_<mode>_<body><checksum>``.
+"""API key format: ``<brand>_<mode>_<body><checksum>``, ``ntk_live_…`` by default.
+
+The brand is ``ntk`` unless the operator issues a key under another one, so that a
+client moving from a service whose document names its own prefix (``proofd_live_``,
+``prv_test_``, ``ip_live_``) keeps a key of the shape its code and secret scanners
+expect. The mode is always the part after the brand.
 
 The body is 32 base62 characters from the OS CSPRNG (about 190 bits). The last six
 characters are the CRC32 of everything before them in base62, so a secret scanner can
@@ -9,17 +14,45 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import zlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
+
+from notarium.errors import ValidationError
 
 Mode = Literal["live", "test"]
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BODY_LENGTH = 32
 CHECKSUM_LENGTH = 6
-PREFIXES: dict[Mode, str] = {"live": "ntk_live_", "test": "ntk_test_"}
+DEFAULT_BRAND = "ntk"
+BRAND = re.compile(r"[a-z][a-z0-9]{0,15}")
+_TAIL = BODY_LENGTH + CHECKSUM_LENGTH
+_KEY = re.compile(rf"(?P<brand>{BRAND.pattern})_(?P<mode>live|test)_[0-9A-Za-z]{{{_TAIL}}}")
+_PREFIX = re.compile(rf"(?P<brand>{BRAND.pattern})(?:_(?P<mode>live|test))?_?")
+
+
+class InvalidKeyPrefix(ValidationError):
+    code = "INVALID_KEY_PREFIX"
+
+
+def key_prefix(prefix: str | None, mode: Mode | None) -> tuple[str, Mode]:
+    """The full prefix and mode of a key to issue. ``prefix`` is a brand (``prv``) or a
+    brand with its mode (``prv_test_``); a mode written in it decides when ``mode`` is
+    None and must agree with ``mode`` otherwise."""
+    match = _PREFIX.fullmatch(DEFAULT_BRAND if prefix is None else prefix)
+    if match is None:
+        raise InvalidKeyPrefix(
+            "a key prefix is 1 to 16 lowercase letters or digits, starting with a letter, "
+            "optionally followed by _live_ or _test_ (e.g. prv or prv_live_)"
+        )
+    written = cast(Mode | None, match["mode"])
+    if written is not None and mode is not None and written != mode:
+        raise InvalidKeyPrefix(f"the prefix says {written} but a {mode} key was asked for")
+    chosen: Mode = written or mode or "live"
+    return f"{match['brand']}_{chosen}_", chosen
 
 
 def _base62(number: int, width: int) -> str:
@@ -38,6 +71,7 @@ def _checksum(text: str) -> str:
 class GeneratedKey:
     secret: str
     mode: Mode
+    prefix: str
 
     @property
     def digest(self) -> str:
@@ -45,29 +79,32 @@ class GeneratedKey:
 
     @property
     def hint(self) -> str:
-        return self.secret[: len(PREFIXES[self.mode]) + 4] + "…" + self.secret[-4:]
+        return self.secret[: len(self.prefix) + 4] + "…" + self.secret[-4:]
 
 
-def generate_key(mode: Mode) -> GeneratedKey:
+def generate_key(mode: Mode | None, prefix: str | None = None) -> GeneratedKey:
+    """A new key; ``prefix`` and ``mode`` as :func:`key_prefix` reads them."""
+    full, chosen = key_prefix(prefix, mode)
     body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
-    stem = PREFIXES[mode] + body
-    return GeneratedKey(secret=stem + _checksum(stem), mode=mode)
+    stem = full + body
+    return GeneratedKey(secret=stem + _checksum(stem), mode=chosen, prefix=full)
 
 
 def parse_mode(secret: str) -> Mode | None:
     """The key's mode if it is well formed with a valid checksum, else None."""
-    matches = [(m, p) for m, p in PREFIXES.items() if secret.startswith(p)]
-    if not matches:
-        return None
-    mode, prefix = matches[0]
-    if len(secret) != len(prefix) + BODY_LENGTH + CHECKSUM_LENGTH:
+    match = _KEY.fullmatch(secret)
+    if match is None:
         return None
     stem, check = secret[:-CHECKSUM_LENGTH], secret[-CHECKSUM_LENGTH:]
-    if any(ch not in ALPHABET for ch in secret[len(prefix) :]):
-        return None
     if not hmac.compare_digest(check, _checksum(stem)):
         return None
-    return mode
+    return cast(Mode, match["mode"])
+
+
+def prefix_of(hint: str) -> str | None:
+    """The prefix a key's stored hint starts with, so a rotation can keep it."""
+    match = re.match(rf"({BRAND.pattern}_(?:live|test)_)", hint)
+    return match[1] if match else None
 
 
 def hash_key(secret: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from notarium.errors import ValidationError
 
@@ -15,6 +16,8 @@ class Plan:
     daily_captures: int = 0
     """Web capture certificates per UTC day; 0 means the plan has no capture subscription."""
 
+
+PlanName = Literal["free", "starter", "pro", "business"]
 
 PLANS: dict[str, Plan] = {
     "free": Plan("free", api_access=False, monthly_timestamps=25),

@@ -15,7 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from notarium.accounts.jwt_auth import TokenPolicy, looks_like_jwt, verify_token
-from notarium.accounts.keys import ALPHABET, Mode, generate_key, hash_key, parse_mode
+from notarium.accounts.keys import (
+    ALPHABET,
+    GeneratedKey,
+    Mode,
+    generate_key,
+    hash_key,
+    key_prefix,
+    parse_mode,
+    prefix_of,
+)
 from notarium.accounts.plans import Plan, plan_named
 from notarium.accounts.scopes import DEFAULT_SCOPES, validate_scopes
 from notarium.clock import Clock
@@ -160,7 +169,7 @@ class AccountService:
                 )
                 accounts.add(row)
                 session.flush()
-                issued = self._insert_key(session, row.id, "live", granted)
+                issued = self._insert_key(session, row.id, generate_key("live"), granted)
                 return _account_view(row), issued
         except IntegrityError:
             raise ConflictError(f"account {name!r} exists", code="ACCOUNT_EXISTS") from None
@@ -188,33 +197,49 @@ class AccountService:
             return _account_view(row)
 
     def create_key(
-        self, name_or_id: str, *, mode: Mode = "live", scopes: Sequence[str] | None = None
+        self,
+        name_or_id: str,
+        *,
+        mode: Mode | None = None,
+        scopes: Sequence[str] | None = None,
+        prefix: str | None = None,
     ) -> IssuedKey:
+        """A new key. ``prefix`` (a brand such as ``prv``, or ``prv_test_``) replaces
+        ``ntk``; the mode is ``mode``, else the one the prefix names, else live."""
         granted = validate_scopes(list(scopes) if scopes else list(DEFAULT_SCOPES))
+        generated = generate_key(mode, prefix)
         with self.sessions.begin() as session:
             account = self._find(session, name_or_id)
-            return self._insert_key(session, account.id, mode, granted)
+            return self._insert_key(session, account.id, generated, granted)
 
     def rotate_key(
-        self, name_or_id: str, *, mode: Mode = "live", scopes: Sequence[str] | None = None
+        self,
+        name_or_id: str,
+        *,
+        mode: Mode | None = None,
+        scopes: Sequence[str] | None = None,
+        prefix: str | None = None,
     ) -> IssuedKey:
         """Revoke every active key of this mode and issue one new key, atomically: the
-        previous credential stops working the moment this commits."""
+        previous credential stops working the moment this commits. The new key keeps the
+        prefix of the newest key it replaces unless ``prefix`` is given."""
+        _, mode = key_prefix(prefix, mode)
         with self.sessions.begin() as session:
             account = self._find(session, name_or_id)
             keys = ApiKeyRepository(session)
+            active = [
+                k for k in keys.for_account(account.id) if k.mode == mode and k.revoked_at is None
+            ]
             if scopes:
                 granted = validate_scopes(list(scopes))
             else:
-                active = [
-                    k
-                    for k in keys.for_account(account.id)
-                    if k.mode == mode and k.revoked_at is None
-                ]
                 inherited = sorted({s for k in active for s in k.scopes})
                 granted = inherited or list(DEFAULT_SCOPES)
+            if prefix is None and active:
+                prefix = prefix_of(max(active, key=lambda k: k.created_at).hint)
+            generated = generate_key(mode, prefix)
             keys.revoke_active(account.id, mode, self.clock.now())
-            return self._insert_key(session, account.id, mode, granted)
+            return self._insert_key(session, account.id, generated, granted)
 
     def revoke_key(self, key_id: str) -> KeyView:
         with self.sessions.begin() as session:
@@ -354,13 +379,12 @@ class AccountService:
         return row
 
     def _insert_key(
-        self, session: Session, account_id: str, mode: Mode, scopes: list[str]
+        self, session: Session, account_id: str, generated: GeneratedKey, scopes: list[str]
     ) -> IssuedKey:
-        generated = generate_key(mode)
         row = ApiKey(
             id=str(uuid.uuid4()),
             account_id=account_id,
-            mode=mode,
+            mode=generated.mode,
             key_hash=generated.digest,
             hint=generated.hint,
             scopes=scopes,

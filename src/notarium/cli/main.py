@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from notarium.accounts.plans import PLANS
 from notarium.accounts.scopes import ALL_SCOPES
 from notarium.errors import NotariumError
 
@@ -149,9 +150,7 @@ def accounts() -> None:
 
 @accounts.command("create")
 @click.argument("name")
-@click.option(
-    "--plan", type=click.Choice(["free", "pro", "business"]), default="pro", show_default=True
-)
+@click.option("--plan", type=click.Choice(list(PLANS)), default="pro", show_default=True)
 @click.option("--email", help="Where notices about the account (a webhook switched off) go.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def accounts_create(name: str, plan: str, email: str | None, as_json: bool) -> None:
@@ -196,7 +195,7 @@ def accounts_set_email(account: str, email: str) -> None:
 
 @accounts.command("set-plan")
 @click.argument("account")
-@click.argument("plan", type=click.Choice(["free", "pro", "business"]))
+@click.argument("plan", type=click.Choice(list(PLANS)))
 def accounts_set_plan(account: str, plan: str) -> None:
     try:
         view = _accounts(_settings()).set_plan(account, plan)
@@ -228,16 +227,28 @@ _scope_option = click.option(
 )
 
 
+_prefix_option = click.option(
+    "--prefix",
+    help="Issue the key under another brand than ntk, as a client's document names it: "
+    "proofd, prv, ip (the mode follows), or with its mode, e.g. prv_test_.",
+)
+
+
 @keys.command("create")
 @click.option("--account", required=True)
 @click.option("--test", is_flag=True, help="A test-mode key (ntk_test_).")
 @_scope_option
+@_prefix_option
 @click.option("--json", "as_json", is_flag=True)
-def keys_create(account: str, test: bool, scopes: tuple[str, ...], as_json: bool) -> None:
+def keys_create(
+    account: str, test: bool, scopes: tuple[str, ...], prefix: str | None, as_json: bool
+) -> None:
     """Issue an additional key for an account."""
-    mode: Mode = "test" if test else "live"
+    mode: Mode | None = "test" if test else None
     try:
-        issued = _accounts(_settings()).create_key(account, mode=mode, scopes=list(scopes))
+        issued = _accounts(_settings()).create_key(
+            account, mode=mode, scopes=list(scopes), prefix=prefix
+        )
     except NotariumError as error:
         _fail(error)
         return
@@ -248,12 +259,18 @@ def keys_create(account: str, test: bool, scopes: tuple[str, ...], as_json: bool
 @click.option("--account", required=True)
 @click.option("--test", is_flag=True)
 @_scope_option
+@_prefix_option
 @click.option("--json", "as_json", is_flag=True)
-def keys_rotate(account: str, test: bool, scopes: tuple[str, ...], as_json: bool) -> None:
-    """Replace the account's keys of this mode; the old ones stop working at once."""
-    mode: Mode = "test" if test else "live"
+def keys_rotate(
+    account: str, test: bool, scopes: tuple[str, ...], prefix: str | None, as_json: bool
+) -> None:
+    """Replace the account's keys of this mode; the old ones stop working at once. The
+    new key keeps the prefix of the one it replaces unless --prefix is given."""
+    mode: Mode | None = "test" if test else None
     try:
-        issued = _accounts(_settings()).rotate_key(account, mode=mode, scopes=list(scopes))
+        issued = _accounts(_settings()).rotate_key(
+            account, mode=mode, scopes=list(scopes), prefix=prefix
+        )
     except NotariumError as error:
         _fail(error)
         return

@@ -13,8 +13,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from notarium import __version__
+from notarium.http.allow import AllowTable
+from notarium.http.cors import CorsMiddleware
 from notarium.http.errors import install_error_handlers
 from notarium.http.middleware import RequestContextMiddleware
+from notarium.http.openapi_security import with_security
 from notarium.http.routes import (
     admin,
     assist,
@@ -98,6 +101,14 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.state.limiter = make_limiter(runtime)
     app.state.l402 = build_l402(runtime)
     install_error_handlers(app)
+    if runtime.settings.cors_origins:
+        # Added first, so it runs inside the request context: preflight answers get a
+        # request id and the family's envelope.
+        app.add_middleware(
+            CorsMiddleware,
+            origins=runtime.settings.cors_origins,
+            max_age=runtime.settings.cors_max_age,
+        )
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=runtime.settings.max_body_bytes,
@@ -107,32 +118,39 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
             verify_pdf.PATH: verify_pdf.MAX_UPLOAD,
         },
     )
-    app.include_router(timestamps.router)
-    app.include_router(tsa.router)
-    app.include_router(public.router)
-    app.include_router(admin.router)
-    app.include_router(log.router)
-    app.include_router(certificates.router)
-    app.include_router(webhooks.router)
+    routers = (
+        timestamps.router,
+        tsa.router,
+        public.router,
+        admin.router,
+        log.router,
+        certificates.router,
+        webhooks.router,
+        seal.router,
+        l402.router,
+        verify_pdf.router,
+        pki.router,
+        webcapture.router,
+        webcapture.files,
+        assist.router,
+    )
+    for router in routers:
+        app.include_router(router)
     app.webhooks.include_router(webhook_events.router)
-    app.include_router(seal.router)
-    app.include_router(l402.router)
-    app.include_router(verify_pdf.router)
-    app.include_router(pki.router)
-    app.include_router(webcapture.router)
-    app.include_router(webcapture.files)
-    app.include_router(assist.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _with_error_envelopes(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    summary=app.summary,
-                    routes=app.routes,
-                    webhooks=app.webhooks.routes,
-                )
+            app.openapi_schema = with_security(
+                _with_error_envelopes(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        summary=app.summary,
+                        routes=app.routes,
+                        webhooks=app.webhooks.routes,
+                    )
+                ),
+                [route for router in routers for route in router.routes],
             )
         return app.openapi_schema
 
@@ -142,4 +160,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
+    app.state.allow = AllowTable(
+        [*app.router.routes, *(route for router in routers for route in router.routes)]
+    )
     return app

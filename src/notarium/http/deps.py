@@ -18,6 +18,14 @@ CREATE_PER_KEY = Bucket("key-create", 30)
 CREATE_PER_IP = Bucket("ip-create", 60)
 
 
+# The OpenAPI security requirement of each authenticating dependency, so the document
+# states for every operation what its route really demands (see http/openapi_security).
+Requirement = list[dict[str, list[str]]]
+API_SECURITY: Requirement = [{"ApiKey": []}, {"Jwt": []}]
+ADMIN_SECURITY: Requirement = [{"AdminKey": []}]
+SECURITY_OF: dict[Callable[..., object], Requirement] = {}
+
+
 class PlanNotEntitled(PermissionDeniedError):
     code = "PLAN_NOT_ENTITLED"
 
@@ -97,6 +105,7 @@ def api_principal(
             raise InsufficientScope(f"This API key lacks the `{scope}` scope.")
         return principal
 
+    SECURITY_OF[dependency] = API_SECURITY
     return dependency
 
 
@@ -109,3 +118,6 @@ def admin_principal(request: Request) -> Principal:
     if principal.mode != "live":
         raise InsufficientScope("The admin API needs a live key; this is a test key.")
     return principal
+
+
+SECURITY_OF[admin_principal] = ADMIN_SECURITY

@@ -21,6 +21,7 @@ from notarium.errors import (
     RateLimitedError,
     ValidationError,
 )
+from notarium.http.allow import AllowTable
 from notarium.http.middleware import PayloadTooLarge
 from notarium.idempotency.service import IdempotencyMismatch
 
@@ -130,6 +131,9 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         if error.headers:
             response.headers.update(error.headers)
+        allow = getattr(request.app.state, "allow", None)
+        if error.status_code == 405 and isinstance(allow, AllowTable):
+            response.headers["Allow"] = ", ".join(allow.methods_for(request.url.path))
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from notarium.clock import Clock
 from notarium.errors import ConflictError, ValidationError
@@ -110,14 +111,20 @@ class IdempotencyService:
 
     def complete(self, claim: Claim, status: int, body: bytes) -> None:
         with self.sessions.begin() as session:
-            entry = IdempotencyRepository(session).get(
-                claim.account_id, claim.scope, claim.key, lock=True
-            )
-            if entry is None:
-                return
-            entry.state = "done"
-            entry.response_status = status
-            entry.response_body = body
+            self.complete_in(session, claim, status, body)
+
+    def complete_in(self, session: Session, claim: Claim, status: int, body: bytes) -> None:
+        """Store the response in the caller's transaction, so that it commits with the
+        work it describes: a process that dies after that commit leaves a replayable
+        response, never a stored record behind a claim a retry would run again."""
+        entry = IdempotencyRepository(session).get(
+            claim.account_id, claim.scope, claim.key, lock=True
+        )
+        if entry is None:
+            return
+        entry.state = "done"
+        entry.response_status = status
+        entry.response_body = body
 
     def release(self, claim: Claim) -> None:
         """Forget a claim whose request failed unexpectedly, so a retry can run it again."""

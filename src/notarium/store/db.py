@@ -6,12 +6,14 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from notarium.config import Settings
+from notarium.datadir import ensure_data_dir, ensure_private_sqlite
 
 SessionFactory = sessionmaker[Session]
 READ_ONLY = "notarium_read_only"
@@ -20,7 +22,10 @@ READ_ONLY = "notarium_read_only"
 def make_engine(settings: Settings) -> Engine:
     url = settings.effective_database_url
     if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_data_dir(settings.data_dir)
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            ensure_private_sqlite(Path(database))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine, settings.sqlite_synchronous)
         return engine

@@ -143,11 +143,15 @@ class WebCaptureService:
         admit_url(self.policy, url.strip())
         return url.strip()
 
-    def _reserve(self, owner: Owner, plan: Plan) -> str:
+    @staticmethod
+    def _require_subscription(plan: Plan) -> None:
         if plan.daily_captures <= 0:
             raise SubscriptionRequired(
                 f"Web certificates need a flat-rate subscription; the {plan.name} plan has none."
             )
+
+    def _reserve(self, owner: Owner, plan: Plan) -> str:
+        self._require_subscription(plan)
         now = self.clock.now()
         period = capture_period(now)
         with self.sessions.begin() as session:
@@ -166,6 +170,9 @@ class WebCaptureService:
     # -- certification -----------------------------------------------------------------
 
     async def certify(self, owner: Owner, plan: Plan, key_id: str, url: object) -> WebCaptureView:
+        # Entitlement before the URL: an account that may not capture learns so at once,
+        # and its URL is never resolved.
+        self._require_subscription(plan)
         checked = await asyncio.to_thread(self.check_url, url)
         period = await asyncio.to_thread(self._reserve, owner, plan)
         try:

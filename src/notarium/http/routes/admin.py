@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from notarium.accounts.plans import PlanName
 from notarium.accounts.scopes import DEFAULT_SCOPES
 from notarium.accounts.service import AccountView, KeyView, Principal
 from notarium.http.deps import admin_principal, runtime_of
@@ -23,16 +24,25 @@ router = APIRouter(
 
 class AccountCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    plan: Literal["free", "pro", "business"] = "pro"
+    plan: PlanName = "pro"
 
 
 class PlanChange(BaseModel):
-    plan: Literal["free", "pro", "business"]
+    plan: PlanName
 
 
 class KeyCreate(BaseModel):
-    mode: Literal["live", "test"] = "live"
+    mode: Literal["live", "test"] | None = Field(
+        default=None, description="live unless the prefix names test"
+    )
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
+    prefix: str | None = Field(
+        default=None,
+        max_length=24,
+        description="A brand replacing `ntk` (e.g. `prv`, or `prv_test_` with its mode); "
+        "a rotation keeps the replaced key's prefix unless one is given",
+        examples=["proofd", "prv_live_", "ip"],
+    )
 
 
 def _account(view: AccountView) -> dict[str, Any]:
@@ -95,7 +105,9 @@ def list_keys(request: Request, account: str, _: Principal = Admin) -> JSONRespo
 def create_key(
     request: Request, account: str, body: KeyCreate, _: Principal = Admin
 ) -> JSONResponse:
-    issued = runtime_of(request).accounts.create_key(account, mode=body.mode, scopes=body.scopes)
+    issued = runtime_of(request).accounts.create_key(
+        account, mode=body.mode, scopes=body.scopes, prefix=body.prefix
+    )
     return JSONResponse({**_key(issued.key), "api_key": issued.secret}, status_code=201)
 
 
@@ -103,7 +115,9 @@ def create_key(
 def rotate_key(
     request: Request, account: str, body: KeyCreate, _: Principal = Admin
 ) -> JSONResponse:
-    issued = runtime_of(request).accounts.rotate_key(account, mode=body.mode, scopes=body.scopes)
+    issued = runtime_of(request).accounts.rotate_key(
+        account, mode=body.mode, scopes=body.scopes, prefix=body.prefix
+    )
     return JSONResponse({**_key(issued.key), "api_key": issued.secret}, status_code=201)
 
 

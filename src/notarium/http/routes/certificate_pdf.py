@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.responses import Response
 
 from notarium.certificate_pdf.service import CertificatePdf
+from notarium.http.disposition import attachment
 
 PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
@@ -23,7 +24,7 @@ def pdf_response(certificate: CertificatePdf) -> Response:
         certificate.pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{certificate.filename}"',
+            "Content-Disposition": attachment(certificate.filename),
             # Regenerated whenever the record's status changes: revalidate before reuse.
             "Cache-Control": "private, no-cache",
         },

@@ -26,6 +26,7 @@ from notarium.http.deps import (
     record_rate,
     runtime_of,
 )
+from notarium.http.disposition import attachment
 from notarium.http.errors import register_envelope, request_id_of
 from notarium.http.formats import iso_micros, iso_millis, parse_iso8601, parse_json_object
 from notarium.http.routes.certificate_pdf import PDF_RESPONSE, pdf_response
@@ -323,7 +324,7 @@ def get_ots(request: Request, principal: Reader, certificate_id: str) -> Respons
     return Response(
         ots,
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{view.certificate_id}.ots"'},
+        headers={"Content-Disposition": attachment(f"{view.certificate_id}.ots")},
     )
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from notarium.accounts.scopes import SEAL
 from notarium.accounts.service import Principal
 from notarium.http.deps import api_principal, owner_of, runtime_of
+from notarium.http.disposition import attachment
 from notarium.http.schemas.common import error_responses
 from notarium.http.uploads import InvalidUpload, single_file_form
 from notarium.ratelimit.limiter import Bucket
@@ -34,14 +35,27 @@ def _filename(name: str | None) -> str:
     return cleaned[:150] or "sealed.pdf"
 
 
+RECT_DEFAULTS = (("x1", 36), ("y1", 36), ("x2", 276), ("y2", 116))
+# Where the visible stamp goes; read only with `visible`.
+STAMP_FIELDS: dict[str, dict[str, Any]] = {
+    "page": {
+        "type": "integer",
+        "default": 0,
+        "description": "0-based page of the visible stamp; negative counts from the end.",
+    },
+    **{
+        name: {"type": "integer", "default": default, "description": f"Stamp {name}, points."}
+        for name, default in RECT_DEFAULTS
+    },
+}
+
+
 def _visible(form: Any) -> VisibleStamp | None:
     if str(form.get("visible", "")).lower() not in ("true", "1", "yes"):
         return None
     try:
         page = int(form.get("page", 0))
-        rect = tuple(
-            int(form.get(k, d)) for k, d in (("x1", 36), ("y1", 36), ("x2", 276), ("y2", 116))
-        )
+        rect = tuple(int(form.get(k, d)) for k, d in RECT_DEFAULTS)
     except (TypeError, ValueError):
         raise InvalidUpload("`page`, `x1`, `y1`, `x2`, `y2` must be integers.") from None
     from notarium.sealing.sealer import VisibleStamp
@@ -66,9 +80,18 @@ def _visible(form: Any) -> VisibleStamp | None:
                         "required": ["file"],
                         "properties": {
                             "file": {"type": "string", "format": "binary"},
-                            "reason": {"type": "string"},
-                            "level": {"type": "string", "enum": ["B-T", "B-LT", "B-LTA"]},
-                            "visible": {"type": "boolean"},
+                            "reason": {"type": "string", "maxLength": 500},
+                            "level": {
+                                "type": "string",
+                                "enum": ["B-T", "B-LT", "B-LTA"],
+                                "default": "B-T",
+                            },
+                            "visible": {
+                                "type": "boolean",
+                                "default": False,
+                                "description": "Draw a visible stamp (also `1`, `yes`).",
+                            },
+                            **STAMP_FIELDS,
                         },
                     }
                 }
@@ -95,12 +118,13 @@ async def seal(request: Request, principal: Sealer) -> Response:
             level=cast(Literal["B-T", "B-LT", "B-LTA"], level),
             visible=_visible(form),
         )
-    name = _filename(upload.filename)
+    # The uploaded name as the client sent it, minus any directories.
+    name = re.split(r"[/\\]", upload.filename or "")[-1]
     return Response(
         sealed.pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f"attachment; filename={name}",
+            "Content-Disposition": attachment(name, fallback="sealed.pdf", token_form=True),
             "X-Notarium-Record-Id": sealed.record.id,
             "X-Notarium-Certificate-Id": sealed.record.certificate_id,
         },

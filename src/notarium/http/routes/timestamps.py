@@ -6,9 +6,9 @@ import hashlib
 import json
 import re
 import uuid
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -24,6 +24,7 @@ from notarium.http.deps import (
     owner_of,
     runtime_of,
 )
+from notarium.http.disposition import attachment
 from notarium.http.errors import request_id_of, status_for
 from notarium.http.formats import iso_micros, iso_millis, parse_iso8601, parse_json_object
 from notarium.http.routes.certificate_pdf import PDF_RESPONSE, pdf_response
@@ -39,6 +40,9 @@ from notarium.proofs.canonical import canonical_json
 from notarium.records.values import NewRecord, RecordView, Status
 from notarium.runtime import Runtime
 from notarium.tsa.response import granted_response
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 router = APIRouter(prefix="/api/v1", tags=["timestamps"])
 
@@ -61,6 +65,14 @@ LIST_STATUSES: dict[str, tuple[Status, ...] | None] = {
     "confirmed": ("confirmed",),
     "failed": ("failed",),
 }
+# The document's vocabulary has no `anchoring`: to its clients a record being anchored is
+# still waiting for confirmation.
+DOCUMENT_STATUS: dict[Status, str] = {
+    "pending": "pending",
+    "anchoring": "pending",
+    "confirmed": "confirmed",
+    "failed": "failed",
+}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -76,7 +88,7 @@ def resource(view: RecordView, base_url: str) -> dict[str, Any]:
         "filename": view.filename,
         "file_size_bytes": view.file_size_bytes,
         "file_type": view.file_type,
-        "status": view.status,
+        "status": DOCUMENT_STATUS[view.status],
         "blockchain_tx": view.blockchain_tx,
         "bitcoin_block": view.bitcoin_block,
         "confirmed_at": iso_millis(view.confirmed_at),
@@ -171,8 +183,19 @@ def _create(
                 code="INVALID_JSON",
             )
         new = parse_new_record(parse_json_object(body))
-        view = runtime.records.create(owner_of(principal), principal.plan, new)
-        status, payload = 201, json.dumps(resource(view, runtime.settings.base_url)).encode()
+        created: list[bytes] = []
+
+        # The response is stored in the record's own transaction: if the process dies
+        # once that commits, a retry with the key replays this 201 instead of running the
+        # create again into DUPLICATE_TIMESTAMP.
+        def store_response(session: Session, view: RecordView) -> None:
+            body = json.dumps(resource(view, runtime.settings.base_url)).encode()
+            if claim is not None:
+                runtime.idempotency.complete_in(session, claim, 201, body)
+            created.append(body)
+
+        runtime.records.create(owner_of(principal), principal.plan, new, also=store_response)
+        payload = created[-1]
     except NotariumError as error:
         if claim is None or status_for(error) >= 500:
             if claim is not None:
@@ -184,9 +207,7 @@ def _create(
         if claim is not None:
             runtime.idempotency.release(claim)
         raise
-    if claim is not None:
-        runtime.idempotency.complete(claim, status, payload)
-    return Response(payload, status_code=status, media_type="application/json")
+    return Response(payload, status_code=201, media_type="application/json")
 
 
 @router.post(
@@ -231,7 +252,7 @@ async def create_timestamp(
 )
 def list_timestamps(
     request: Request,
-    status: str = "all",
+    status: Annotated[str, Query(json_schema_extra={"enum": list(LIST_STATUSES)})] = "all",
     before: str | None = None,
     limit: str | None = None,
     principal: Principal = Depends(api_principal(TIMESTAMPS_READ)),  # noqa: B008
@@ -289,15 +310,6 @@ def get_timestamp(request: Request, principal: Reader, record_id: RecordId) -> J
     return JSONResponse(resource(view, runtime.settings.base_url))
 
 
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_filename(name: str, fallback: str) -> str:
-    """A name that is safe in a Content-Disposition header and on any file system."""
-    cleaned = _UNSAFE_FILENAME.sub("_", name).strip("._")[:150]
-    return cleaned or fallback
-
-
 @router.get(
     "/timestamps/{timestamp_id}/ots",
     responses={200: {"content": {"application/octet-stream": {}}}, **ERRORS},
@@ -306,11 +318,11 @@ def safe_filename(name: str, fallback: str) -> str:
 )
 def get_ots(request: Request, principal: Reader, record_id: RecordId) -> Response:
     view, ots = runtime_of(request).proofs.ots_file(owner_of(principal), record_id)
-    filename = safe_filename(view.filename, view.certificate_id)
+    disposition = attachment(f"{view.filename}.ots", fallback=f"{view.certificate_id}.ots")
     return Response(
         ots,
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{filename}.ots"'},
+        headers={"Content-Disposition": disposition},
     )
 
 
@@ -325,7 +337,7 @@ def get_tsr(request: Request, principal: Reader, record_id: RecordId) -> Respons
     return Response(
         granted_response(token),
         media_type="application/timestamp-reply",
-        headers={"Content-Disposition": f'attachment; filename="{view.certificate_id}.tsr"'},
+        headers={"Content-Disposition": attachment(f"{view.certificate_id}.tsr")},
     )
 
 
@@ -341,7 +353,7 @@ def get_proof(request: Request, principal: Reader, record_id: RecordId) -> Respo
     return Response(
         canonical_json(bundle),
         media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{view.certificate_id}.proof.json"'},
+        headers={"Content-Disposition": attachment(f"{view.certificate_id}.proof.json")},
     )
 
 

@@ -18,6 +18,7 @@ from notarium.accounts.service import Principal
 from notarium.capture.errors import CaptureError, ServiceBusy
 from notarium.errors import NotariumError, ValidationError
 from notarium.http.deps import api_principal, owner_of, runtime_of
+from notarium.http.disposition import attachment
 from notarium.http.errors import register_envelope, request_id_of, status_for
 from notarium.http.formats import iso_millis, parse_json_object
 from notarium.ratelimit.limiter import Bucket
@@ -305,7 +306,7 @@ async def signed_file(
         document.content,
         media_type=document.media_type,
         headers={
-            "Content-Disposition": f"attachment; filename={document.name}",
+            "Content-Disposition": attachment(document.name),
             "Cache-Control": "private, no-store",
         },
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -27,7 +29,7 @@ class TimestampResource(BaseModel):
     filename: str
     file_size_bytes: int
     file_type: str | None
-    status: str
+    status: Literal["pending", "confirmed", "failed"]
     blockchain_tx: str | None
     bitcoin_block: int | None
     confirmed_at: str | None
