@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from notarium.errors import ValidationError
+from notarium.text import first_unstorable
 
 
 def iso_millis(instant: datetime | None) -> str | None:
@@ -41,13 +42,21 @@ def _reject_constant(name: str) -> float:
 
 
 def parse_json_object(body: bytes, *, code: str = "INVALID_JSON") -> dict[str, Any]:
-    """Strict JSON: UTF-8, no NaN/Infinity, an object at the top."""
+    """Strict JSON: UTF-8, no NaN/Infinity, an object at the top, and no string (key or
+    value) that holds NUL or an unpaired surrogate: neither can be stored or encoded
+    again, so they are refused here, once, for every field of every family."""
     try:
         value = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidJson(f"The request body is not valid JSON: {exc}", code=code) from None
     if not isinstance(value, dict):
         raise InvalidJson("The request body must be a JSON object.", code=code)
+    found = first_unstorable(value)
+    if found is not None:
+        where, what = found
+        raise InvalidJson(
+            f"The request body is not acceptable JSON: {where} holds {what}.", code=code
+        )
     return value
 
 

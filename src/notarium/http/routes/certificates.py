@@ -42,6 +42,7 @@ from notarium.records.errors import RecordNotFound
 from notarium.records.metadata import check_metadata
 from notarium.records.values import PUBLIC_STATUS, NewRecord, PublicRecord, RecordView
 from notarium.runtime import Runtime
+from notarium.text import has_control
 
 router = APIRouter(prefix="/v1", tags=["certificates"])
 
@@ -52,7 +53,6 @@ CREATE_PER_IP = Bucket("v1-create-ip", 60)
 GENERAL = Bucket("v1-general", 120)
 
 STATUS = PUBLIC_STATUS
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 # This family's error codes are lower snake case; the domain's shared codes are renamed
@@ -152,7 +152,7 @@ def public_certificate(record: PublicRecord) -> dict[str, Any]:
 def parse_certificate(payload: dict[str, Any]) -> NewRecord:
     sha256 = normalize_sha256_hex(payload.get("sha256Hash"))
     name = payload.get("fileName")
-    if not isinstance(name, str) or not name.strip() or len(name) > 1024 or _CONTROL.search(name):
+    if not isinstance(name, str) or not name.strip() or len(name) > 1024 or has_control(name):
         raise InvalidField(
             "`fileName` must be a non-empty string of at most 1024 characters.",
             code="INVALID_FILE_NAME",
@@ -162,7 +162,7 @@ def parse_certificate(payload: dict[str, Any]) -> NewRecord:
         raise InvalidField("`fileSize` must be a non-negative integer.", code="INVALID_FILE_SIZE")
     file_type = payload.get("fileType")
     if file_type is not None and (
-        not isinstance(file_type, str) or len(file_type) > 255 or _CONTROL.search(file_type)
+        not isinstance(file_type, str) or len(file_type) > 255 or has_control(file_type)
     ):
         raise InvalidField(
             "`fileType` must be a string of at most 255 characters.", code="INVALID_FILE_TYPE"

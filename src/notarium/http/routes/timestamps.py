@@ -38,6 +38,7 @@ from notarium.idempotency.service import Claim, StoredResponse, check_key
 from notarium.proofs.canonical import canonical_json
 from notarium.records.values import NewRecord, RecordView, Status
 from notarium.runtime import Runtime
+from notarium.text import has_control
 from notarium.tsa.response import granted_response
 
 router = APIRouter(prefix="/api/v1", tags=["timestamps"])
@@ -61,7 +62,6 @@ LIST_STATUSES: dict[str, tuple[Status, ...] | None] = {
     "confirmed": ("confirmed",),
     "failed": ("failed",),
 }
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class InvalidField(ValidationError):
@@ -96,7 +96,7 @@ def parse_new_record(payload: dict[str, Any]) -> NewRecord:
     filename = payload.get("filename")
     if not isinstance(filename, str) or not filename.strip():
         raise InvalidField("`filename` must be a non-empty string.", code="INVALID_FILENAME")
-    if len(filename) > MAX_FILENAME or _CONTROL.search(filename):
+    if len(filename) > MAX_FILENAME or has_control(filename):
         raise InvalidField(
             f"`filename` must be at most {MAX_FILENAME} characters without control characters.",
             code="INVALID_FILENAME",
@@ -108,9 +108,7 @@ def parse_new_record(payload: dict[str, Any]) -> NewRecord:
         )
     file_type = payload.get("file_type")
     if file_type is not None and (
-        not isinstance(file_type, str)
-        or len(file_type) > MAX_FILE_TYPE
-        or _CONTROL.search(file_type)
+        not isinstance(file_type, str) or len(file_type) > MAX_FILE_TYPE or has_control(file_type)
     ):
         raise InvalidField(
             f"`file_type` must be a string of at most {MAX_FILE_TYPE} characters.",

@@ -1,0 +1,29 @@
+"""A check every route runs on its path and query parameters before its own code."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from notarium.errors import ValidationError
+from notarium.text import unstorable_character
+
+
+class UnstorableParameter(ValidationError):
+    code = "INVALID_REQUEST"
+
+
+def refuse_unstorable_parameters(request: Request) -> None:
+    """No path or query value may hold NUL: every lookup would hand it to the database,
+    and PostgreSQL refuses it outright (SQLite would quietly find nothing), so it is a
+    400 in the route family's envelope rather than a failure deep in a query. (Decoded
+    URLs cannot hold a surrogate: invalid UTF-8 percent-escapes decode to U+FFFD.)"""
+    for where, values in (
+        ("path", request.path_params.items()),
+        ("query", request.query_params.multi_items()),
+    ):
+        for name, value in values:
+            if isinstance(value, str) and unstorable_character(name + value) is not None:
+                raise UnstorableParameter(
+                    f"The {where} parameter `{name.replace(chr(0), '')}` holds a NUL "
+                    "character, which no field accepts."
+                )
