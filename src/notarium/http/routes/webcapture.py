@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -226,6 +226,8 @@ def list_certificates(
 ) -> Response:
     runtime = runtime_of(request)
     owner = owner_of(principal)
+    if before is not None and before.tzinfo is None:
+        before = before.replace(tzinfo=UTC)  # a cursor without an offset is UTC, as ours are
     views = runtime.webcaptures.page(owner, before=before, limit=limit + 1)
     more = len(views) > limit
     views = views[:limit]
