@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi.requests import HTTPConnection
 
 from notarium.errors import ValidationError
 from notarium.text import unstorable_character
@@ -12,14 +12,15 @@ class UnstorableParameter(ValidationError):
     code = "INVALID_REQUEST"
 
 
-def refuse_unstorable_parameters(request: Request) -> None:
+def refuse_unstorable_parameters(connection: HTTPConnection) -> None:
     """No path or query value may hold NUL: every lookup would hand it to the database,
     and PostgreSQL refuses it outright (SQLite would quietly find nothing), so it is a
     400 in the route family's envelope rather than a failure deep in a query. (Decoded
-    URLs cannot hold a surrogate: invalid UTF-8 percent-escapes decode to U+FFFD.)"""
+    URLs cannot hold a surrogate: invalid UTF-8 percent-escapes decode to U+FFFD.) Typed
+    as a connection, not a request, since it guards the WebSocket routes too."""
     for where, values in (
-        ("path", request.path_params.items()),
-        ("query", request.query_params.multi_items()),
+        ("path", connection.path_params.items()),
+        ("query", connection.query_params.multi_items()),
     ):
         for name, value in values:
             if isinstance(value, str) and unstorable_character(name + value) is not None:
