@@ -4,6 +4,7 @@ and other strings before they are stored, echoed or printed."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 #: C0 controls, DEL and the C1 controls (U+0080 to U+009F). C1 characters are as
@@ -33,26 +34,37 @@ def unstorable_character(text: str) -> str | None:
     return "NUL" if match.group() == "\x00" else "an unpaired surrogate"
 
 
-def first_unstorable(value: object) -> tuple[str, str] | None:
-    """Where the first string of a decoded JSON value (keys included) holding NUL or an
-    unpaired surrogate is, as ``(path, what)`` with a path like ``metadata.tags[2]``;
-    None when every string is storable. Iterative, so deep nesting cannot exhaust the
-    stack, and the path is spelled out only for the string found."""
-    stack: list[tuple[_Trail, object]] = [(None, value)]
+@dataclass(frozen=True)
+class Unstorable:
+    """Where a decoded JSON value holds NUL or an unpaired surrogate."""
+
+    path: str
+    """Like ``metadata.tags[2]``; ``(a key)`` appended when the key itself holds it."""
+    what: str
+    """``NUL`` or ``an unpaired surrogate``."""
+    field: str | None
+    """The top-level field it is under; None when it is in a top-level key."""
+
+
+def first_unstorable(value: object) -> Unstorable | None:
+    """The first string of a decoded JSON value (keys included) holding NUL or an
+    unpaired surrogate; None when every string is storable. Iterative, so deep nesting
+    cannot exhaust the stack, and the path is spelled out only for the string found."""
+    stack: list[tuple[_Trail, str | None, object]] = [(None, None, value)]
     while stack:
-        trail, item = stack.pop()
+        trail, field, item = stack.pop()
         if isinstance(item, str):
             what = unstorable_character(item)
             if what is not None:
-                return _spell(trail), what
+                return Unstorable(_spell(trail), what, field)
         elif isinstance(item, dict):
             for key, child in item.items():
                 step: _Trail = (trail, f".{_shown(key)}" if isinstance(key, str) else f".{key}")
                 if isinstance(key, str) and (what := unstorable_character(key)) is not None:
-                    return _spell(step) + " (a key)", what
-                stack.append((step, child))
+                    return Unstorable(_spell(step) + " (a key)", what, field)
+                stack.append((step, field if trail is not None else str(key), child))
         elif isinstance(item, list):
-            stack.extend(((trail, f"[{i}]"), child) for i, child in enumerate(item))
+            stack.extend(((trail, f"[{i}]"), field, child) for i, child in enumerate(item))
     return None
 
 

@@ -124,6 +124,39 @@ FAMILIES: dict[str, tuple[str, dict[str, Any], Envelope, str]] = {
 }
 
 
+# The documents' codes for a bad value in each field (webhooks have none per field).
+TIMESTAMPS = {
+    "sha256_hash": "INVALID_SHA256_HASH",
+    "filename": "INVALID_FILENAME",
+    "file_type": "INVALID_FILE_TYPE",
+}
+CERTIFICATES = {
+    "sha256Hash": "invalid_hash",
+    "fileName": "invalid_file_name",
+    "fileType": "invalid_file_type",
+    "metadata": "invalid_metadata",
+}
+CAPTURE = {"url": "invalid_url", "domain": "invalid_url"}
+L402 = {
+    "action": "invalid_action",
+    "hash": "invalid_hash",
+    "webhook_url": "invalid_webhook_url",
+    "notification_email": "invalid_notification_email",
+    "file_data": "invalid_file_data",
+    "filename": "invalid_filename",
+    "timestamp_id": "invalid_timestamp_id",
+}
+FIELD_CODES: dict[str, dict[str, str]] = {
+    "timestamps": TIMESTAMPS,
+    "certificates": CERTIFICATES,
+    "web capture": CAPTURE,
+    "coverage": CAPTURE,
+    "l402 hash": L402,
+    "l402 file": L402,
+    "l402 status": L402,
+}
+
+
 def _string_fields(body: dict[str, Any]) -> list[tuple[str, ...]]:
     """Paths to every string in ``body``, and one to a new key inside it."""
     paths: list[tuple[str, ...]] = [("<key>",)]
@@ -162,8 +195,10 @@ def _poisoned(body: dict[str, Any], path: tuple[str, ...], escape: str) -> bytes
 def test_unstorable_text_in_any_json_string_is_a_400_in_the_familys_envelope(
     client: TestClient, tenant: Tenant, family: str
 ) -> None:
-    url, body, envelope, code = FAMILIES[family]
+    url, body, envelope, default = FAMILIES[family]
     for path in _string_fields(body):
+        # Inside a field the family validates, the field's own code; else the body's.
+        code = FIELD_CODES.get(family, {}).get(path[0], default)
         for escape, what in ((SURROGATE, "surrogate"), (NUL, "NUL")):
             response = client.post(
                 url,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,10 +42,14 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_json_object(body: bytes, *, code: str = "INVALID_JSON") -> dict[str, Any]:
+def parse_json_object(
+    body: bytes, *, code: str = "INVALID_JSON", field_codes: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Strict JSON: UTF-8, no NaN/Infinity, an object at the top, and no string (key or
     value) that holds NUL or an unpaired surrogate: neither can be stored or encoded
-    again, so they are refused here, once, for every field of every family."""
+    again, so they are refused here, once, for every field of every family. The error
+    carries ``field_codes[field]`` when it is inside a top-level field the family has
+    its own code for (a NUL in ``filename`` is that field's error), ``code`` otherwise."""
     try:
         value = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -53,9 +58,10 @@ def parse_json_object(body: bytes, *, code: str = "INVALID_JSON") -> dict[str, A
         raise InvalidJson("The request body must be a JSON object.", code=code)
     found = first_unstorable(value)
     if found is not None:
-        where, what = found
+        field_code = (field_codes or {}).get(found.field or "")
         raise InvalidJson(
-            f"The request body is not acceptable JSON: {where} holds {what}.", code=code
+            f"The request body is not acceptable: {found.path} holds {found.what}.",
+            code=field_code or code,
         )
     return value
 

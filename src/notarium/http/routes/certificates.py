@@ -97,6 +97,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# Unstorable text (NUL, a lone surrogate) in a field is that field's error.
+FIELD_CODES = {
+    "sha256Hash": "INVALID_SHA256_HASH",
+    "fileName": "INVALID_FILE_NAME",
+    "fileType": "INVALID_FILE_TYPE",
+    "metadata": "INVALID_METADATA",
+}
+
+
 class InvalidField(ValidationError):
     pass
 
@@ -184,7 +193,7 @@ def parse_certificate(payload: dict[str, Any]) -> NewRecord:
 def _create(runtime: Runtime, principal: Principal, body: bytes, content_type: str) -> Response:
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise InvalidField("Send JSON with `Content-Type: application/json`.", code="INVALID_JSON")
-    new = parse_certificate(parse_json_object(body))
+    new = parse_certificate(parse_json_object(body, field_codes=FIELD_CODES))
     view = runtime.records.create(owner_of(principal), principal.plan, new)
     return JSONResponse(certificate(view, runtime.settings.base_url), status_code=201)
 

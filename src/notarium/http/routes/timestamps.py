@@ -64,6 +64,14 @@ LIST_STATUSES: dict[str, tuple[Status, ...] | None] = {
 }
 
 
+# Unstorable text (NUL, a lone surrogate) in a field is that field's error.
+FIELD_CODES = {
+    "sha256_hash": "INVALID_SHA256_HASH",
+    "filename": "INVALID_FILENAME",
+    "file_type": "INVALID_FILE_TYPE",
+}
+
+
 class InvalidField(ValidationError):
     pass
 
@@ -168,7 +176,7 @@ def _create(
                 "Send the payload as JSON with `Content-Type: application/json`.",
                 code="INVALID_JSON",
             )
-        new = parse_new_record(parse_json_object(body))
+        new = parse_new_record(parse_json_object(body, field_codes=FIELD_CODES))
         view = runtime.records.create(owner_of(principal), principal.plan, new)
         status, payload = 201, json.dumps(resource(view, runtime.settings.base_url)).encode()
     except NotariumError as error:
