@@ -112,7 +112,8 @@ def _check_pages(root: generic.DictionaryObject, root_ref: Any) -> None:
                 if isinstance(kid, generic.NullObject) or kid is None:
                     raise MalformedPdfError(f"page object {key[0]} is missing")
                 stack.append((_dictionary(kid, f"page tree node {key[0]}"), attributes))
-        elif kind == "/Page":
+        elif kind == "/Page" or (kind is None and node is not root):
+            # Some writers leave out a leaf's /Type; readers take it for a page.
             _check_page(attributes)
             pages += 1
         else:
