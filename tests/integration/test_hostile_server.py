@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from server import Server, server_env
 
+from notarium.http.routes.l402 import MALFORMED
+
 pytestmark = pytest.mark.slow
 
 # Refused bodies count against one small per-IP bucket of the L402 endpoint.
-MALFORMED_PER_MINUTE = 10
+MALFORMED_PER_MINUTE = MALFORMED.per_minute
 
 
 def _start(tmp_path: Path, **env: str) -> Server:
