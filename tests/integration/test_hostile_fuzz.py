@@ -299,7 +299,12 @@ def test_hostile_corpus_never_gets_a_server_error(
                     body = _with_field(base, field, value)
                     tally.send(f"{field}={label}", op, op.url(), body, "application/json")
         # Whole bodies, as JSON and as what the operation declares.
-        for media in ("application/json", *op.media_types, "text/plain"):
+        for media in (
+            "application/json",
+            *op.media_types,
+            "multipart/form-data; boundary=x",
+            "text/plain",
+        ):
             for label, body in HOSTILE_BODIES.items():
                 tally.send(f"body {label} as {media}", op, op.url(), body, media)
         # Path and query parameters.
