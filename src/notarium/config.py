@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     http_workers: int = 1
     redis_prefix: str = "notarium"
 
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed for
+    # per-IP limits. Empty: the socket peer is the client, whatever headers it sends.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     admin_key: str | None = None
     max_body_bytes: int = 64 * 1024
     # Origins whose web pages may call the API (CORS); empty: no CORS headers at all.
@@ -139,12 +143,25 @@ class Settings(BaseSettings):
         "ots_calendars",
         "external_tsa_urls",
         "test_ots_calendars",
+        "trusted_proxies",
         mode="before",
     )
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
         return value
 
     @field_validator("base_url")

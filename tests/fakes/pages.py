@@ -308,6 +308,34 @@ class LocalSite:
             "/error/500": lambda host: Answer(
                 500, html("Server error", "<h1>Internal Server Error</h1>")
             ),
+            # Pages that load fine, then navigate to the private address by themselves.
+            "/later/meta-refresh": lambda host: Answer(
+                body=html(
+                    "Moving on",
+                    "<h1>Moving on</h1>",
+                    head=f"<meta http-equiv='refresh' content='0;url={private('/plain')}'>",
+                )
+            ),
+            "/later/refresh-header": lambda host: Answer(
+                body=html("Moving on", "<h1>Moving on</h1>"),
+                headers=(("Refresh", f"0; url={private('/plain')}"),),
+            ),
+            "/later/script": lambda host: Answer(
+                body=html(
+                    "Moving on",
+                    "<h1>Moving on</h1><script>setTimeout(() => "
+                    f"{{ location = '{private('/plain')}'; }}, 300);</script>",
+                )
+            ),
+            # Navigates only when scrolled, which the capture does after the page loaded.
+            "/later/on-scroll": lambda host: Answer(
+                body=html(
+                    "Scroll away",
+                    "<h1>Scroll away</h1><div style='height:4000px'></div><script>"
+                    "addEventListener('scroll', () => "
+                    f"{{ location = '{private('/plain')}'; }}, {{ once: true }});</script>",
+                )
+            ),
             "/assisted/challenge": lambda host: Answer(body=_assisted_challenge()),
             "/assisted/cleared": lambda host: Answer(
                 body=html("Cleared", "<h1 id='cleared'>The real page, after the check</h1>")

@@ -529,6 +529,21 @@ async def test_redirect_to_a_private_address_is_refused(
     assert [hit.path for hit in fresh_site.hits(PUBLIC_HOST)] == ["/redirect/private"]
 
 
+@pytest.mark.parametrize(
+    "path", ["/later/meta-refresh", "/later/refresh-header", "/later/script", "/later/on-scroll"]
+)
+async def test_a_page_that_later_navigates_to_a_private_address_is_refused(
+    engine: PlaywrightCaptureEngine, fresh_site: LocalSite, path: str
+) -> None:
+    # The page itself loads; what it navigates to afterwards (by meta refresh, a Refresh
+    # header, a timer or on scrolling, which the capture does) may not be certified:
+    # neither the private page nor the browser's error page for the refusal.
+    with pytest.raises(InvalidCaptureUrl, match=r"127\.0\.0\.2.*a loopback address"):
+        await engine.capture(fresh_site.url(path))
+    assert private_hits(fresh_site) == []
+    assert [hit.path for hit in fresh_site.hits(PUBLIC_HOST)][:1] == [path]
+
+
 async def test_dns_rebinding_of_the_main_document_is_refused(
     pool: BrowserPool, fresh_site: LocalSite
 ) -> None:

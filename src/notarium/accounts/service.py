@@ -33,6 +33,7 @@ from notarium.pki.secretbox import SecretBox
 from notarium.store.db import SessionFactory
 from notarium.store.models import Account, ApiKey, JwtCredential
 from notarium.store.repositories import AccountRepository, ApiKeyRepository
+from notarium.text import has_control
 
 
 @dataclass(frozen=True)
@@ -152,8 +153,11 @@ class AccountService:
         plan_named(plan)
         email = check_email(email)
         name = name.strip()
-        if not name:
-            raise ValidationError("account name must not be empty", code="INVALID_ACCOUNT")
+        if not name or has_control(name):
+            raise ValidationError(
+                "account name must be non-empty text without control characters",
+                code="INVALID_ACCOUNT",
+            )
         granted = validate_scopes(list(scopes))
         try:
             with self.sessions.begin() as session:

@@ -271,6 +271,12 @@ class Recording:
             dom = await self._content(budget)
             title = await self._bounded(page.title(), budget) or ""
         final_url = page.url
+        # The page may have navigated by itself since it loaded (meta refresh, a Refresh
+        # header, a script), and a refused target leaves Chromium's error page behind:
+        # what was just photographed is then no page of the site at all.
+        self._raise_if_refused()
+        if final_url.startswith("chrome-error:"):
+            raise CaptureFailed("the page navigated to an address the browser could not load")
         tls = self._tls(final_url) or await self._playwright_tls(final_url)
         main_status = self._main_response.status if self._main_response is not None else 0
         finished = datetime.now(UTC)
@@ -448,7 +454,11 @@ class Recording:
             origin = origin_of(request.url)
             refusal = self.proxy.log.refusal_for(*origin) if origin else None
             if refusal is not None and refusal.policy:
-                via = "" if request.url == self.requested_url else "the page redirected: "
+                via = (
+                    ""
+                    if request.url == self.requested_url
+                    else "the page redirected or navigated: "
+                )
                 raise InvalidCaptureUrl(via + refusal.reason)
             if refusal is not None:
                 raise CaptureFailed(f"{request.url} could not be loaded: {refusal.reason}")

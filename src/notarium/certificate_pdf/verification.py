@@ -35,6 +35,7 @@ from notarium.sealing.errors import (
     NotAPdfError,
     PdfTooLargeError,
 )
+from notarium.sealing.structure import check_structure
 
 MAX_PDF_SIZE: Final = 10 * 1024 * 1024
 # Readers accept the header anywhere in the first kilobyte (ISO 32000-2 §7.5.2).
@@ -202,13 +203,12 @@ def _open(data: bytes) -> PdfFileReader:
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         encrypted = reader.encrypted
-        if not encrypted:
-            # Parsing is lazy; touching the page tree surfaces a broken file here.
-            reader.root["/Pages"]["/Count"]
     except Exception as exc:
         raise MalformedPdfError("the document is not a readable PDF") from exc
     if encrypted:
         raise EncryptedPdfError("encrypted documents cannot be checked")
+    # The same structure a seal needs: what cannot be sealed is not checked either.
+    check_structure(reader)
     return reader
 
 

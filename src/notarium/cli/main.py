@@ -98,6 +98,9 @@ def serve(host: str, port: int, workers: int | None) -> None:
         workers=workers or settings.http_workers,
         log_level="info",
         access_log=False,
+        # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 and rewrite the
+        # peer address; notarium reads the header itself, from trusted proxies only.
+        proxy_headers=False,
     )
 
 

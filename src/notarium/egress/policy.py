@@ -178,7 +178,9 @@ class EgressPolicy:
         """Like :meth:`check_url`, with what a connection needs besides the addresses."""
         try:
             parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
-        except (httpx.InvalidURL, TypeError) as exc:
+            # Decoding the host (IDNA) fails late and lazily on a malformed A-label.
+            parsed.host  # noqa: B018
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:
             raise EgressRefused(f"{str(url)[:200]!r} is not a valid URL: {exc}") from exc
         shown = _redacted(parsed)
         if parsed.scheme not in SCHEMES:
@@ -205,9 +207,17 @@ class EgressPolicy:
             literal = None
         if literal is not None:
             addresses = [normalise(literal)]
-        elif not set(host) <= _HOST_CHARACTERS:
+        elif not set(host) <= _HOST_CHARACTERS or not _fits_dns(host):
             # Not a name DNS could hold; no reason to hand it to a resolver.
             raise EgressRefused(f"{shown} has a host that is not a valid host name")
+        elif _numeric_label(host.rstrip(".").rsplit(".", 1)[-1]):
+            # Browsers (the WHATWG URL standard) and the C resolver read `0x7f.1`,
+            # `0177.0.0.1` or `2130706433` as an IPv4 address; one spelling per address
+            # keeps every reader of the URL judging the same host.
+            raise EgressRefused(
+                f"{shown} spells an IPv4 address in a non-standard notation; "
+                "write it as four decimal numbers (a.b.c.d)"
+            )
         else:
             try:
                 resolved = self.resolver(host, port)
@@ -227,6 +237,19 @@ class EgressPolicy:
                     f"{ALLOWLIST_ENV} does not permit it"
                 )
         return Destination(parsed, host, port, tuple(addresses))
+
+
+def _fits_dns(host: str) -> bool:
+    """At most 253 characters, labels of 1 to 63 (a root dot allowed)."""
+    name = host[:-1] if host.endswith(".") else host
+    return 0 < len(name) <= 253 and all(0 < len(label) <= 63 for label in name.split("."))
+
+
+def _numeric_label(label: str) -> bool:
+    """A label the WHATWG URL parser reads as a number, making the host an IPv4 one."""
+    if label[:2].lower() == "0x":
+        return all(c in "0123456789abcdefABCDEF" for c in label[2:])
+    return label.isascii() and label.isdigit()
 
 
 def _allowlisted_host(entry: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
@@ -18,6 +18,7 @@ from notarium.http.cors import CorsMiddleware
 from notarium.http.errors import install_error_handlers
 from notarium.http.middleware import RequestContextMiddleware
 from notarium.http.openapi_security import with_security
+from notarium.http.parameters import refuse_unstorable_parameters
 from notarium.http.routes import (
     admin,
     assist,
@@ -96,6 +97,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
         summary="Self-hostable digital notary",
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        dependencies=[Depends(refuse_unstorable_parameters)],
     )
     app.state.runtime = runtime
     app.state.limiter = make_limiter(runtime)

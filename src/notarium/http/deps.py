@@ -9,6 +9,7 @@ from fastapi import Request
 from notarium.accounts.scopes import ADMIN
 from notarium.accounts.service import Principal
 from notarium.errors import AuthenticationError, PermissionDeniedError
+from notarium.ratelimit.client import client_address, trusted_networks
 from notarium.ratelimit.limiter import Bucket, BucketState, RateLimiter
 from notarium.records.values import Owner
 from notarium.runtime import Runtime
@@ -78,7 +79,14 @@ def record_rate(request: Request, state: BucketState) -> None:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address per-IP limits count against; see ``notarium.ratelimit.client``."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = runtime_of(request).settings.trusted_proxies
+    if not proxies:
+        return peer
+    return client_address(
+        peer, request.headers.getlist("x-forwarded-for"), trusted_networks(tuple(proxies))
+    )
 
 
 def api_principal(

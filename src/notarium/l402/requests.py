@@ -14,6 +14,7 @@ from typing import Any
 from notarium.errors import ValidationError
 from notarium.hashing.sha256 import InvalidSha256Error, normalize_sha256_hex
 from notarium.l402.errors import InvalidAction, InvalidRequest, MissingHash
+from notarium.text import has_control
 
 TIMESTAMP = "l402_timestamp"
 VERIFY = "l402_timestamp_verify"
@@ -25,7 +26,6 @@ MAX_FILENAME = 255
 MAX_URL = 2048
 MAX_EMAIL = 320
 MAX_TIMESTAMP_ID = 64
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -108,7 +108,7 @@ def _optional_text(payload: dict[str, Any], key: str, limit: int) -> str | None:
     value = payload.get(key)
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or len(value) > limit or _CONTROL.search(value):
+    if not isinstance(value, str) or len(value) > limit or has_control(value):
         raise InvalidRequest(
             f"`{key}` must be a string of at most {limit} characters, or null.",
             code=f"invalid_{key}",
@@ -129,7 +129,7 @@ def _filename(value: object) -> str:
             "`filename` (with its extension) is required with `file_data`.",
             code="missing_filename",
         )
-    if not isinstance(value, str) or _CONTROL.search(value):
+    if not isinstance(value, str) or has_control(value):
         raise InvalidRequest("`filename` must be a file name.", code="invalid_filename")
     # Only the name counts; a path a client sends along says nothing about the file.
     name = value.replace("\\", "/").rsplit("/", 1)[-1].strip()
@@ -158,7 +158,7 @@ def _timestamp_id(payload: dict[str, Any], *, required: bool) -> str | None:
         if required:
             raise InvalidRequest("`timestamp_id` is required.", code="missing_timestamp_id")
         return None
-    if not isinstance(value, str) or len(value) > MAX_TIMESTAMP_ID or _CONTROL.search(value):
+    if not isinstance(value, str) or len(value) > MAX_TIMESTAMP_ID or has_control(value):
         raise InvalidRequest(
             "`timestamp_id` must be a timestamp id such as LN-7K2M9QXD.",
             code="invalid_timestamp_id",

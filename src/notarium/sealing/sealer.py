@@ -38,6 +38,7 @@ from notarium.sealing.errors import (
     SealingError,
 )
 from notarium.sealing.stamp import check_stamp, stamp_style, stamp_text_params
+from notarium.sealing.structure import check_structure
 from notarium.tsa.authority import TimeStampAuthority
 from notarium.tsa.ports import SerialSource
 
@@ -278,12 +279,11 @@ def _open_writer(data: bytes) -> IncrementalPdfFileWriter:
     try:
         writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
         encrypted = writer.prev.encrypted
-        if not encrypted:
-            # Parsing is lazy; touching the page tree surfaces a broken document here
-            # rather than half-way through signing.
-            writer.root["/Pages"]["/Count"]
     except Exception as exc:
         raise MalformedPdfError("the document is not a readable PDF") from exc
     if encrypted:
         raise EncryptedPdfError("encrypted documents cannot be sealed")
+    # Parsing is lazy; checking the structure surfaces a broken document here rather
+    # than half-way through signing.
+    check_structure(writer.prev)
     return writer

@@ -50,12 +50,9 @@ class CoverageChecker:
 
     def target(self, domain: object, url: object) -> str:
         if isinstance(url, str) and url.strip():
-            parts = urlsplit(url.strip())
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise InvalidCaptureUrl("`url` must be an absolute https:// URL.")
-            return url.strip()
+            return _well_formed(url.strip())
         if isinstance(domain, str) and _DOMAIN.match(domain.strip().lower().rstrip(".")):
-            return f"https://{domain.strip().lower().rstrip('.')}/"
+            return _well_formed(f"https://{domain.strip().lower().rstrip('.')}/")
         raise InvalidCaptureUrl("Send `domain` (a host name) or `url` (an https:// URL).")
 
     def check(self, target: str) -> Coverage:
@@ -102,6 +99,20 @@ class CoverageChecker:
         )
         blocked = protection is not None
         return Coverage(target, domain, True, blocked, protection, status, detail, now)
+
+
+def _well_formed(url: str) -> str:
+    """``url`` if both the standard library and the HTTP client can parse it (an
+    unparsable host or port is the caller's mistake, not an unreachable site)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed or out-of-range port
+        httpx.URL(url).host  # noqa: B018 - the IDNA decoding fails only when asked
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise InvalidCaptureUrl(f"`url` is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidCaptureUrl("`url` must be an absolute https:// URL.")
+    return url
 
 
 def _reason(exc: Exception) -> str:

@@ -129,6 +129,50 @@ def test_unparseable_urls_are_refused(url: object) -> None:
         EgressPolicy([], resolver=no_dns).check_url(url)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://0x7f.1/",
+        "http://0x7F000001/",
+        "http://2130706433/",
+        "http://127.1/",
+        "http://0/",
+        "http://8.8.2056/",
+        "http://example.0x10/",
+    ],
+)
+def test_ipv4_in_legacy_notations_is_refused_without_lookup(url: str) -> None:
+    # Browsers and the C resolver read these as IPv4 addresses; a resolver stub could
+    # read them otherwise, so they are refused as spelled, public or not.
+    with pytest.raises(EgressRefused, match="non-standard notation"):
+        EgressPolicy(["127.0.0.0/8", "8.8.0.0/16"], resolver=no_dns).check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://" + "a" * 64 + ".example/",
+        "http://" + ("a" * 60 + ".") * 5 + "example/",
+        "http://a..example/",
+        "http://8.8.8.010/",
+        "http://xn--/",
+        "http://xn--a.example/",
+    ],
+)
+def test_hosts_dns_cannot_hold_are_refused_without_lookup(url: str) -> None:
+    with pytest.raises(EgressRefused):
+        EgressPolicy([], resolver=no_dns).check_url(url)
+
+
+def test_long_names_and_digit_labels_that_are_not_last_still_resolve() -> None:
+    name = "a" * 63 + ".1.example"
+    asked, resolve = stub_dns({name: ["8.8.8.8"], "example.": ["8.8.4.4"]})
+    policy = EgressPolicy([], resolver=resolve)  # type: ignore[arg-type]
+    assert policy.check_url(f"http://{name}/") == [ip("8.8.8.8")]
+    assert policy.check_url("http://example./") == [ip("8.8.4.4")]
+    assert asked == [name, "example."]
+
+
 # -- the allowlist ------------------------------------------------------------------------
 
 

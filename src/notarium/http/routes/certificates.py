@@ -43,6 +43,7 @@ from notarium.records.errors import DuplicateRecord, RecordNotFound
 from notarium.records.metadata import check_metadata
 from notarium.records.values import PUBLIC_STATUS, NewRecord, PublicRecord, RecordView
 from notarium.runtime import Runtime
+from notarium.text import has_control
 
 router = APIRouter(prefix="/v1", tags=["certificates"])
 
@@ -53,7 +54,6 @@ CREATE_PER_IP = Bucket("v1-create-ip", 60)
 GENERAL = Bucket("v1-general", 120)
 
 STATUS = PUBLIC_STATUS
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 # This family's error codes are lower snake case; the domain's shared codes are renamed
@@ -95,6 +95,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         429: "Rate limit or quota reached",
         500: "Internal error",
     }.items()
+}
+
+
+# Unstorable text (NUL, a lone surrogate) in a field is that field's error.
+FIELD_CODES = {
+    "sha256Hash": "INVALID_SHA256_HASH",
+    "fileName": "INVALID_FILE_NAME",
+    "fileType": "INVALID_FILE_TYPE",
+    "metadata": "INVALID_METADATA",
 }
 
 
@@ -155,7 +164,7 @@ def public_certificate(record: PublicRecord) -> dict[str, Any]:
 def parse_certificate(payload: dict[str, Any]) -> NewRecord:
     sha256 = normalize_sha256_hex(payload.get("sha256Hash"))
     name = payload.get("fileName")
-    if not isinstance(name, str) or not name.strip() or len(name) > 1024 or _CONTROL.search(name):
+    if not isinstance(name, str) or not name.strip() or len(name) > 1024 or has_control(name):
         raise InvalidField(
             "`fileName` must be a non-empty string of at most 1024 characters.",
             code="INVALID_FILE_NAME",
@@ -165,7 +174,7 @@ def parse_certificate(payload: dict[str, Any]) -> NewRecord:
         raise InvalidField("`fileSize` must be a non-negative integer.", code="INVALID_FILE_SIZE")
     file_type = payload.get("fileType")
     if file_type is not None and (
-        not isinstance(file_type, str) or len(file_type) > 255 or _CONTROL.search(file_type)
+        not isinstance(file_type, str) or len(file_type) > 255 or has_control(file_type)
     ):
         raise InvalidField(
             "`fileType` must be a string of at most 255 characters.", code="INVALID_FILE_TYPE"
@@ -190,7 +199,7 @@ def _create(
 ) -> Response:
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise InvalidField("Send JSON with `Content-Type: application/json`.", code="INVALID_JSON")
-    new = parse_certificate(parse_json_object(body))
+    new = parse_certificate(parse_json_object(body, field_codes=FIELD_CODES))
     try:
         view = runtime.records.create(owner_of(principal), principal.plan, new)
     except DuplicateRecord as duplicate:

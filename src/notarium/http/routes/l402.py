@@ -77,6 +77,18 @@ _CODES = {
 }
 
 
+# Unstorable text (NUL, a lone surrogate) in a field is that field's error.
+FIELD_CODES = {
+    "action": "invalid_action",
+    "hash": "invalid_hash",
+    "file_data": "invalid_file_data",
+    "filename": "invalid_filename",
+    "webhook_url": "invalid_webhook_url",
+    "notification_email": "invalid_notification_email",
+    "timestamp_id": "invalid_timestamp_id",
+}
+
+
 def _code(status: int, code: str) -> str:
     if status == 500:
         return "server_error"
@@ -159,7 +171,7 @@ def _handle(service: L402Service, request: Request, body: bytes) -> Response:
             value.strip().partition(" ")[0].lower() in SCHEMES for value in authorizations
         )
         try:
-            action = parse_request(parse_json_object(body))
+            action = parse_request(parse_json_object(body, field_codes=FIELD_CODES))
         except ValidationError:
             # Malformed requests share one small bucket, whatever they claim to be.
             record_rate(request, limiter.hit(MALFORMED, ip))

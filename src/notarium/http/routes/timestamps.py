@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -39,6 +38,7 @@ from notarium.idempotency.service import Claim, StoredResponse, check_key
 from notarium.proofs.canonical import canonical_json
 from notarium.records.values import NewRecord, RecordView, Status
 from notarium.runtime import Runtime
+from notarium.text import has_control
 from notarium.tsa.response import granted_response
 
 if TYPE_CHECKING:
@@ -73,7 +73,13 @@ DOCUMENT_STATUS: dict[Status, str] = {
     "confirmed": "confirmed",
     "failed": "failed",
 }
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# Unstorable text (NUL, a lone surrogate) in a field is that field's error.
+FIELD_CODES = {
+    "sha256_hash": "INVALID_SHA256_HASH",
+    "filename": "INVALID_FILENAME",
+    "file_type": "INVALID_FILE_TYPE",
+}
 
 
 class InvalidField(ValidationError):
@@ -108,7 +114,7 @@ def parse_new_record(payload: dict[str, Any]) -> NewRecord:
     filename = payload.get("filename")
     if not isinstance(filename, str) or not filename.strip():
         raise InvalidField("`filename` must be a non-empty string.", code="INVALID_FILENAME")
-    if len(filename) > MAX_FILENAME or _CONTROL.search(filename):
+    if len(filename) > MAX_FILENAME or has_control(filename):
         raise InvalidField(
             f"`filename` must be at most {MAX_FILENAME} characters without control characters.",
             code="INVALID_FILENAME",
@@ -120,9 +126,7 @@ def parse_new_record(payload: dict[str, Any]) -> NewRecord:
         )
     file_type = payload.get("file_type")
     if file_type is not None and (
-        not isinstance(file_type, str)
-        or len(file_type) > MAX_FILE_TYPE
-        or _CONTROL.search(file_type)
+        not isinstance(file_type, str) or len(file_type) > MAX_FILE_TYPE or has_control(file_type)
     ):
         raise InvalidField(
             f"`file_type` must be a string of at most {MAX_FILE_TYPE} characters.",
@@ -182,7 +186,7 @@ def _create(
                 "Send the payload as JSON with `Content-Type: application/json`.",
                 code="INVALID_JSON",
             )
-        new = parse_new_record(parse_json_object(body))
+        new = parse_new_record(parse_json_object(body, field_codes=FIELD_CODES))
         created: list[bytes] = []
 
         # The response is stored in the record's own transaction: if the process dies

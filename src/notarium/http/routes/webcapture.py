@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -122,7 +122,7 @@ def _json_request(
 
 
 def _redirect_responses() -> dict[int | str, dict[str, Any]]:
-    responses = _errors(401, 402, 403, 404, 429)
+    responses = _errors(400, 401, 402, 403, 404, 429)
     responses[302] = {"description": "Redirect to a pre-signed, expiring download URL"}
     return responses
 
@@ -165,7 +165,10 @@ async def _json_body(request: Request) -> dict[str, Any]:
         raise ValidationError(
             "Send JSON with `Content-Type: application/json`.", code="INVALID_JSON"
         )
-    return parse_json_object(await request.body())
+    # Unstorable text (NUL, a lone surrogate) in the address is an invalid URL.
+    return parse_json_object(
+        await request.body(), field_codes={"url": "invalid_url", "domain": "invalid_url"}
+    )
 
 
 def _error(request: Request, error: NotariumError, **extra: Any) -> Response:
@@ -227,6 +230,8 @@ def list_certificates(
 ) -> Response:
     runtime = runtime_of(request)
     owner = owner_of(principal)
+    if before is not None and before.tzinfo is None:
+        before = before.replace(tzinfo=UTC)  # a cursor without an offset is UTC, as ours are
     views = runtime.webcaptures.page(owner, before=before, limit=limit + 1)
     more = len(views) > limit
     views = views[:limit]
@@ -238,7 +243,7 @@ def list_certificates(
 @router.get(
     "/certificates/{recording_id}",
     response_model=CertificateMeta,
-    responses=_errors(401, 402, 403, 404, 429),
+    responses=_errors(400, 401, 402, 403, 404, 429),
     summary="A web certificate's metadata",
 )
 def get_certificate(request: Request, principal: Reader, recording_id: str) -> Response:
@@ -288,7 +293,7 @@ files = APIRouter(tags=["web captures"])
     response_class=Response,
     responses={
         200: {"content": {"application/pdf": {}, "application/zip": {}}},
-        **_errors(403, 404),
+        **_errors(400, 403, 404),
     },
     summary="A pre-signed download",
 )
