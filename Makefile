@@ -24,6 +24,7 @@ system-deps:
 lint: $(BIN)/notarium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(BIN)/notarium
 	$(BIN)/mypy

@@ -25,7 +25,7 @@ import resource
 import sys
 import time
 
-from notarium.merkle import build_batch, root_from_proof
+from notarium.formats.merkle import build_batch, root_from_proof
 
 TARGET_RATIO = 0.50
 

@@ -51,14 +51,14 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from notarium.clock import SystemClock
-from notarium.config import Settings
-from notarium.pki.keystore import KeyStore
-from notarium.sealing.certificates import load_seal_material
-from notarium.sealing.sealer import InProcessTimeStamper
-from notarium.store.db import make_engine, make_session_factory
-from notarium.store.serials import DatabaseSerialSource
-from notarium.tsa.authority import TimeStampAuthority
+from notarium.adapters.pki.keystore import KeyStore
+from notarium.adapters.store.db import make_engine, make_session_factory
+from notarium.adapters.store.serials import DatabaseSerialSource
+from notarium.app.settings import Settings
+from notarium.core.clock import SystemClock
+from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.products.pdf_seal.material import load_seal_material
+from notarium.products.pdf_seal.sealer import InProcessTimeStamper
 
 TARGET_RATIO = 1.2
 HOST = "127.0.0.1"

@@ -20,9 +20,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from notarium.clock import SystemClock
-from notarium.pki import KeyStore
-from notarium.tsa import TimeStampAuthority
+from notarium.adapters.pki import KeyStore
+from notarium.core.clock import SystemClock
+from notarium.ledger.tsa import TimeStampAuthority
 
 TARGET_RATIO = 0.25
 POLICY_OID = "1.3.6.1.4.1.99999.1.1"

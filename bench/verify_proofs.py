@@ -16,7 +16,7 @@ Measured in this one process on one core, in alternating slices:
   signature, token, chain, Merkle path, OpenTimestamps against the headers, the
   OP_RETURN transaction, the external token, log inclusion, unused certificates, seal);
 * one raw Ed25519 signature verification (``cryptography``) over the canonical record;
-* one RFC 3161 token signature check, ``notarium.proofs.rfc3161.verify_token_signature``
+* one RFC 3161 token signature check, ``notarium.formats.rfc3161.token.verify_token_signature``
   on the proof's already parsed token (CMS attributes, ESS signing-certificate-v2 and
   the ECDSA signature, no OpenSSL).
 
@@ -57,12 +57,12 @@ from fakes.bitcoind import FakeBitcoind  # noqa: E402
 from fakes.calendar import FakeCalendar  # noqa: E402
 from fakes.chain import FakeChain  # noqa: E402
 from fakes.openssl_tsa import OpenSslTsa  # noqa: E402
-from notarium.config import Settings  # noqa: E402
+from notarium.adapters.store import migrate  # noqa: E402
+from notarium.app.runtime import build_runtime  # noqa: E402
+from notarium.app.settings import Settings  # noqa: E402
+from notarium.formats.canonical import canonical_json  # noqa: E402
+from notarium.formats.rfc3161.token import parse_timestamp_token, verify_token_signature  # noqa: E402
 from notarium.http.app import create_app  # noqa: E402
-from notarium.proofs.canonical import canonical_json  # noqa: E402
-from notarium.proofs.rfc3161 import parse_timestamp_token, verify_token_signature  # noqa: E402
-from notarium.runtime import build_runtime  # noqa: E402
-from notarium.store import migrate  # noqa: E402
 from notarium.verify import BlockHeaders, verify_proof  # noqa: E402
 
 SIGNING_KEY_FILE = "signing-ed25519.key.pem"

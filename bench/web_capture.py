@@ -53,8 +53,8 @@ import httpx
 from PIL import Image, ImageDraw
 from playwright.async_api import async_playwright
 
-from notarium.capture.browser_pool import browser_args
-from notarium.capture.options import DEFAULT_CHROMIUM
+from notarium.products.web_capture.browser.browser_pool import browser_args
+from notarium.products.web_capture.browser.options import DEFAULT_CHROMIUM
 
 TARGET_RATIO = 1.5
 HOST = "127.0.0.1"
@@ -433,11 +433,11 @@ def timed_async(
 
 async def profile(page: str, work: Path, runs: int) -> None:
     """Where a certification spends its time, measured on the service's own methods."""
-    from notarium.accounts.plans import PLANS
-    from notarium.config import Settings
-    from notarium.records.values import Owner
-    from notarium.runtime import build_runtime
-    from notarium.store import migrate
+    from notarium.adapters.store import migrate
+    from notarium.app.runtime import build_runtime
+    from notarium.app.settings import Settings
+    from notarium.ledger.accounts.plans import PLANS
+    from notarium.ledger.records.values import Owner
 
     settings = Settings(
         data_dir=work / "profile",

@@ -50,17 +50,17 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 from backends import postgres_available, postgres_schema  # noqa: E402
-from notarium.accounts.plans import plan_named  # noqa: E402
-from notarium.config import Settings  # noqa: E402
-from notarium.records.values import NewRecord, Owner  # noqa: E402
-from notarium.runtime import Runtime, build_runtime  # noqa: E402
-from notarium.store import migrate  # noqa: E402
-from notarium.store.models import (  # noqa: E402
+from notarium.adapters.store import migrate  # noqa: E402
+from notarium.adapters.store.models import (  # noqa: E402
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
+from notarium.app.runtime import Runtime, build_runtime  # noqa: E402
+from notarium.app.settings import Settings  # noqa: E402
+from notarium.ledger.accounts.plans import plan_named  # noqa: E402
+from notarium.ledger.records.values import NewRecord, Owner  # noqa: E402
 
 EVENT = "certificate.created"
 HOST = "127.0.0.1"
@@ -410,8 +410,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
         runtime = build_runtime(settings, clock=clock)
         receivers = Receivers(args.receivers)
         disables = DisableCounter()
-        logging.getLogger("notarium.webhooks").addHandler(disables)
-        logging.getLogger("notarium.webhooks").propagate = False
+        logging.getLogger("notarium.notify.webhooks").addHandler(disables)
+        logging.getLogger("notarium.notify.webhooks").propagate = False
         try:
             migrate.upgrade(runtime.engine)
             where = "throwaway schema" if url else f"data dir {settings.data_dir}"
@@ -433,7 +433,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
                 flush=True,
             )
         finally:
-            logging.getLogger("notarium.webhooks").removeHandler(disables)
+            logging.getLogger("notarium.notify.webhooks").removeHandler(disables)
             receivers.close()
             runtime.close()
     return [f"{backend}: {what}" for what in checks.failed]

@@ -15,10 +15,10 @@ from hypothesis import settings as hypothesis_settings
 
 from backends import REDIS_URL, postgres_available, postgres_schema, redis_available
 from fakes.clamd import clamd_daemon  # noqa: F401 - one real clamd for the session, on demand
-from notarium.config import Settings
+from notarium.adapters.store import migrate
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import Runtime, build_runtime
-from notarium.store import migrate
 
 # Property tests judge correctness, not speed: a loaded 2-core CI machine must not turn a
 # slow example into a failure.

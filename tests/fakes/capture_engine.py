@@ -9,11 +9,11 @@ import ipaddress
 from collections.abc import Mapping
 from datetime import timedelta
 
-from notarium.capture.result import CaptureResult
-from notarium.egress.policy import EgressPolicy, IPAddress, Resolver
-from notarium.runtime import Runtime
-from notarium.webcapture.coverage import CoverageChecker
-from notarium.webcapture.service import WebCaptureService
+from notarium.adapters.egress.policy import EgressPolicy, IPAddress, Resolver
+from notarium.app.runtime import Runtime
+from notarium.formats.evidence.capture_result import CaptureResult
+from notarium.products.web_capture.coverage import CoverageChecker
+from notarium.products.web_capture.service import WebCaptureService
 
 
 class ScriptedEngine:

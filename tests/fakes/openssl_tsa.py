@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from notarium.tsa.asn1 import TimeStampResp
+from notarium.formats.rfc3161.asn1 import TimeStampResp
 
 POLICY_OID = "1.3.6.1.4.1.99999.3161.1"
 OTHER_POLICY_OID = "1.3.6.1.4.1.99999.3161.2"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from conftest import Tenant
-from notarium.runtime import Runtime
+from notarium.app.runtime import Runtime
 
 
 def _admin(runtime: Runtime, tenant: Tenant) -> dict[str, str]:

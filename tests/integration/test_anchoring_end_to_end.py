@@ -25,13 +25,13 @@ from fakes.bitcoind import FakeBitcoind
 from fakes.calendar import FakeCalendar
 from fakes.chain import FakeChain
 from fakes.openssl_tsa import OpenSslTsa
-from notarium.config import Settings
-from notarium.errors import ProofVerificationError
+from notarium.adapters.store import migrate
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
+from notarium.core.errors import ProofVerificationError
+from notarium.formats.tlog.tree import verify_consistency
 from notarium.http.app import create_app
-from notarium.records.values import Owner
-from notarium.runtime import Runtime, build_runtime
-from notarium.store import migrate
-from notarium.translog.tree import verify_consistency
+from notarium.ledger.records.values import Owner
 from notarium.verify import BlockHeaders, verify_proof
 
 
@@ -356,7 +356,8 @@ def test_an_altered_external_token_still_fails_without_its_root(
     import base64
     import json
 
-    from notarium.proofs import Ed25519RecordSigner, canonical_json
+    from notarium.formats.canonical import canonical_json
+    from notarium.formats.signing import Ed25519RecordSigner
 
     content = b"a deed whose external token is altered"
     record_id = create(world, content)["id"]

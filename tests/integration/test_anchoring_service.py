@@ -10,15 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from conftest import Tenant
-from notarium.accounts.plans import plan_named
-from notarium.anchoring.fakes import FakeAnchor
-from notarium.anchoring.policy import AnchorPolicy
-from notarium.anchoring.service import AnchoringService
-from notarium.clock import FrozenClock
-from notarium.merkle import proof_from_json, root_from_proof
-from notarium.records.values import NewRecord, Owner
-from notarium.runtime import Runtime
-from notarium.store.models import Batch, BatchAnchor, Record
+from notarium.adapters.store.models import Batch, BatchAnchor, Record
+from notarium.app.runtime import Runtime
+from notarium.core.clock import FrozenClock
+from notarium.formats.merkle import proof_from_json, root_from_proof
+from notarium.ledger.accounts.plans import plan_named
+from notarium.ledger.anchoring.policy import AnchorPolicy
+from notarium.ledger.anchoring.service import AnchoringService
+from notarium.ledger.anchoring.simulated import FakeAnchor
+from notarium.ledger.records.values import NewRecord, Owner
 
 POLICY = AnchorPolicy(
     batch_interval=60,

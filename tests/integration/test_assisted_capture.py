@@ -35,15 +35,15 @@ from starlette.websockets import WebSocketDisconnect
 from backends import REDIS_URL, postgres_schema
 from conftest import BACKENDS, Tenant, make_tenant
 from fakes.pages import LocalSite
-from notarium.capture.browser_pool import browser_args
-from notarium.capture.engine import PlaywrightCaptureEngine
-from notarium.capture.ports import AssistingCaptureEngine, LiveBrowser
-from notarium.config import Settings
+from notarium.adapters.store import migrate
+from notarium.adapters.store.captures import CaptureRepository
+from notarium.adapters.store.models import AssistedCaptureGrant
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import Runtime, build_runtime
-from notarium.store import migrate
-from notarium.store.captures import CaptureRepository
-from notarium.store.models import AssistedCaptureGrant
+from notarium.products.web_capture.browser.browser_pool import browser_args
+from notarium.products.web_capture.browser.engine import PlaywrightCaptureEngine
+from notarium.products.web_capture.browser.ports import AssistingCaptureEngine, LiveBrowser
 from readiness import DEADLINE, wait_for
 
 SLOTS = 2

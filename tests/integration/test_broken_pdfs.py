@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from conftest import Tenant
 from fakes.broken_pdfs import corpus, valid
-from notarium.config import Settings
-from notarium.runtime import Runtime
-from notarium.store.models import Record
+from notarium.adapters.store.models import Record
+from notarium.app.runtime import Runtime
+from notarium.app.settings import Settings
 from unit.certificate_pdf.support import encrypted_pdf
 
 ROUTES = ("/api/v1/seal", "/api/v1/verify/pdf")

@@ -21,11 +21,12 @@ from PIL import Image
 from playwright.async_api import async_playwright
 
 from fakes.pages import PRIVATE_HOST, PUBLIC_HOST, LocalSite, Resolver
-from notarium.capture.assisted import AssistedSession
-from notarium.capture.browser_pool import BrowserPool
-from notarium.capture.egress_proxy import EgressProxy
-from notarium.capture.engine import PlaywrightCaptureEngine
-from notarium.capture.errors import (
+from notarium.adapters.egress.policy import EgressPolicy
+from notarium.formats.evidence.capture_result import CaptureResult
+from notarium.products.web_capture.browser.browser_pool import BrowserPool
+from notarium.products.web_capture.browser.egress_proxy import EgressProxy
+from notarium.products.web_capture.browser.engine import PlaywrightCaptureEngine
+from notarium.products.web_capture.browser.errors import (
     AssistedSessionClosed,
     BotProtectionBlocked,
     CaptureFailed,
@@ -33,10 +34,9 @@ from notarium.capture.errors import (
     InvalidCaptureUrl,
     ServiceBusy,
 )
-from notarium.capture.options import CaptureOptions, PoolOptions
-from notarium.capture.ports import CaptureEngine
-from notarium.capture.result import CaptureResult
-from notarium.egress.policy import EgressPolicy
+from notarium.products.web_capture.browser.live_session import AssistedSession
+from notarium.products.web_capture.browser.options import CaptureOptions, PoolOptions
+from notarium.products.web_capture.browser.ports import CaptureEngine
 from readiness import DEADLINE, async_wait_for
 
 pytestmark = pytest.mark.anyio

@@ -16,12 +16,12 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from test_anchoring_end_to_end import World, make_world
 
 from conftest import Tenant, make_tenant
-from notarium.anchoring.factory import anchor_policy
-from notarium.anchoring.fakes import FakeAnchor, SimulatedAnchor
-from notarium.anchoring.service import AnchoringService
-from notarium.certificate_pdf.attachments import read_attachments
-from notarium.config import Settings
-from notarium.runtime import Runtime
+from notarium.app.runtime import Runtime
+from notarium.app.settings import Settings
+from notarium.app.wiring.anchoring import anchor_policy
+from notarium.ledger.anchoring.service import AnchoringService
+from notarium.ledger.anchoring.simulated import FakeAnchor, SimulatedAnchor
+from notarium.products.certificate_pdf.attachments import read_attachments
 from notarium.verify import verify_proof
 from unit.certificate_pdf.support import (
     flip_byte_in_content,

@@ -10,7 +10,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from conftest import Tenant, make_tenant
-from notarium.runtime import Runtime
+from notarium.app.runtime import Runtime
 
 EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 METADATA = {"customerId": "cust_abc123", "orderId": "ord_xyz789", "region": "eu-west"}

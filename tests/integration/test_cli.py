@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from notarium.accounts.keys import parse_mode
 from notarium.cli.main import cli
+from notarium.ledger.accounts.keys import parse_mode
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 
 from backends import REDIS_URL, postgres_available, postgres_schema, redis_available
 from conftest import Tenant, make_tenant
-from notarium.config import Settings
+from notarium.adapters.store import migrate
+from notarium.adapters.store.models import Record
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import Runtime, build_runtime
-from notarium.store import migrate
-from notarium.store.models import Record
 
 DIGEST = hashlib.sha256(b"race").hexdigest()
 

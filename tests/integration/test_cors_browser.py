@@ -20,11 +20,11 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, sync_playwright
 
 from conftest import Tenant, make_tenant
-from notarium.capture.browser_pool import browser_args
-from notarium.config import Settings
+from notarium.adapters.store import migrate
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import Runtime, build_runtime
-from notarium.store import migrate
+from notarium.products.web_capture.browser.browser_pool import browser_args
 
 PAGE = b"<!doctype html><html><head><title>client</title></head><body>client</body></html>"
 

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from conftest import Tenant
-from notarium.config import Settings
+from notarium.app.runtime import Runtime
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import Runtime
 
 ORIGIN = "http://127.0.0.1:5173"
 

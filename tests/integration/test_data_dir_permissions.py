@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from notarium.adapters.store import migrate
+from notarium.app.runtime import build_runtime
+from notarium.app.settings import Settings
 from notarium.cli.main import cli
-from notarium.config import Settings
-from notarium.runtime import build_runtime
-from notarium.store import migrate
 
 
 def mode(path: Path) -> int:

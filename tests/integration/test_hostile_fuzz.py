@@ -31,10 +31,10 @@ from schemathesis.checks import not_a_server_error
 
 from conftest import make_tenant
 from fakes.capture_engine import ScriptedEngine, with_scripted_captures
-from notarium.accounts.scopes import ALL_SCOPES
-from notarium.config import Settings
+from notarium.app.runtime import Runtime
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import Runtime
+from notarium.ledger.accounts.scopes import ALL_SCOPES
 from unit.evidence.captures import sample_capture
 
 # Generators and serializers for the binary bodies (see test_openapi_schemathesis.py).

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from server import Server, server_env
 
-from notarium.http.routes.l402 import MALFORMED
+from notarium.http.families.l402.routes import MALFORMED
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import Tenant
-from notarium.config import Settings
-from notarium.runtime import Runtime
+from notarium.app.runtime import Runtime
+from notarium.app.settings import Settings
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from conftest import Tenant, make_tenant
 from fakes.capture_engine import ScriptedEngine, with_scripted_captures
-from notarium.config import Settings
+from notarium.app.runtime import Runtime
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import Runtime
 from unit.evidence.captures import sample_capture
 
 HOSTILE = [

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from server import server_env
 
 from conftest import make_tenant
-from notarium.config import Settings
+from notarium.adapters.store import migrate
+from notarium.app.runtime import build_runtime
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import build_runtime
-from notarium.store import migrate
 
 BODY = {
     "sha256_hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
@@ -31,9 +31,9 @@ KEY = "contract-msa-v3-2026-04-13"
 DYING_SERVER = """
 import json, os, sys
 from fastapi.testclient import TestClient
-from notarium.config import Settings
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import build_runtime
+from notarium.app.runtime import build_runtime
 
 runtime = build_runtime(Settings())
 committed = runtime.records.create

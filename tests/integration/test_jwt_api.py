@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from conftest import Tenant
+from notarium.app.runtime import Runtime
 from notarium.cli.main import cli
-from notarium.runtime import Runtime
 
 DOC_KID = "3b438437-04a4-40bb-8389-54bb02766fba"
 DOC_SECRET = "AC4Etykn7jusGR5FwLDAtILtQbiQbTMKedP31szXg4WlSbjGEXyNMZ"

@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 
 from conftest import Tenant
 from fakes.capture_engine import ScriptedEngine, with_scripted_captures
-from notarium.accounts.keys import hash_key
+from notarium.adapters.store.models import ApiKey
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
 from notarium.cli.main import cli
-from notarium.config import Settings
 from notarium.http.app import create_app
-from notarium.runtime import Runtime, build_runtime
-from notarium.store.models import ApiKey
+from notarium.ledger.accounts.keys import hash_key
 from unit.evidence.captures import sample_capture
 
 DOC_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"

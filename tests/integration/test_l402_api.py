@@ -26,25 +26,25 @@ from sqlalchemy import func, select
 from fakes.bitcoind import FakeBitcoind
 from fakes.calendar import FakeCalendar
 from fakes.chain import FakeChain
-from notarium.anchoring.fakes import FakeAnchor
-from notarium.anchoring.policy import AnchorPolicy
-from notarium.anchoring.service import AnchoringService
-from notarium.clock import FrozenClock
-from notarium.config import Settings
+from notarium.adapters.lightning.dev import DevLightningNode
+from notarium.adapters.scanning.disabled import NoScanner
+from notarium.adapters.scanning.fakes import EICAR, FakeScanner
+from notarium.adapters.store import migrate
+from notarium.adapters.store.db import make_engine
+from notarium.adapters.store.models import Batch, L402Mail, L402Token, Record
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
+from notarium.app.wiring.l402 import build_l402
+from notarium.core.clock import FrozenClock
 from notarium.http.app import create_app
-from notarium.l402 import macaroons
-from notarium.l402.factory import build_l402
-from notarium.l402.headers import parse_challenge
-from notarium.l402.service import L402Service
-from notarium.lightning.dev import DevLightningNode
-from notarium.mail.memory import MemoryMailer
-from notarium.runtime import Runtime, build_runtime
-from notarium.scanning.disabled import NoScanner
-from notarium.scanning.fakes import EICAR, FakeScanner
-from notarium.store import migrate
-from notarium.store.db import make_engine
-from notarium.store.models import Batch, L402Mail, L402Token, Record
-from notarium.webhooks import verify
+from notarium.ledger.anchoring.policy import AnchorPolicy
+from notarium.ledger.anchoring.service import AnchoringService
+from notarium.ledger.anchoring.simulated import FakeAnchor
+from notarium.notify.mail.memory import MemoryMailer
+from notarium.notify.webhooks import verify
+from notarium.products.l402 import macaroons
+from notarium.products.l402.headers import parse_challenge
+from notarium.products.l402.service import L402Service
 from readiness import DEADLINE, wait_for
 from unit.l402.fakes import FakeLightning
 

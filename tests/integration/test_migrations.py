@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from notarium.runtime import Runtime
-from notarium.store import migrate
-from notarium.store.models import Base
+from notarium.adapters.store import migrate
+from notarium.adapters.store.models import Base
+from notarium.app.runtime import Runtime
 
 
 def test_migrated_schema_matches_models(runtime: Runtime) -> None:

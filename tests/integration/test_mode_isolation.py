@@ -16,10 +16,10 @@ from receivers import Receiver
 
 from conftest import Tenant, make_tenant
 from fakes.capture_engine import ScriptedEngine, with_scripted_captures
-from notarium.config import Settings
+from notarium.adapters.store import migrate
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import Runtime, build_runtime
-from notarium.store import migrate
 from unit.evidence.captures import sample_capture
 from unit.sealing.support import make_pdf
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from conftest import Tenant
 from fakes.broken_pdfs import valid
-from notarium.config import Settings
+from notarium.app.settings import Settings
 
 ROUTES = ("/api/v1/seal", "/api/v1/verify/pdf")
 BOUNDARY = "notarium-test-boundary"

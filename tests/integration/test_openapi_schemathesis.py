@@ -27,8 +27,8 @@ from schemathesis.specs.openapi.checks import (
 
 from conftest import Tenant
 from fakes.capture_engine import ScriptedEngine, with_scripted_captures
+from notarium.app.runtime import Runtime
 from notarium.http.app import create_app
-from notarium.runtime import Runtime
 from unit.evidence.captures import sample_capture
 
 # What the schema promises, rather than every heuristic schemathesis ships (e.g. whether

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import Tenant
-from notarium.runtime import Runtime
+from notarium.app.runtime import Runtime
 from unit.sealing.support import make_pdf
 
 ANONYMOUS_REFUSALS = {401, 402}

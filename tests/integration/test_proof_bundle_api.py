@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import Tenant
-from notarium.errors import ProofVerificationError
-from notarium.proofs.verify import verify_bundle
-from notarium.runtime import Runtime
+from notarium.app.runtime import Runtime
+from notarium.core.errors import ProofVerificationError
+from notarium.verify.bundle import verify_bundle
 
 
 def test_bundle_verifies(client: TestClient, tenant: Tenant, runtime: Runtime) -> None:

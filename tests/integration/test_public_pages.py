@@ -8,7 +8,7 @@ import hashlib
 from fastapi.testclient import TestClient
 
 from conftest import Tenant
-from notarium.runtime import Runtime
+from notarium.app.runtime import Runtime
 
 DIGEST = hashlib.sha256(b"board minutes").hexdigest()
 JSON = {"Accept": "application/json"}

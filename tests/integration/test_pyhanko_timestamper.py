@@ -16,7 +16,7 @@ from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko_certvalidator import ValidationContext
 from server import Server, server_env
 
-from notarium.pki.keystore import KeyStore
+from notarium.adapters.pki.keystore import KeyStore
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from server import Server, server_env
 
 from conftest import Tenant
-from notarium.runtime import Runtime
+from notarium.app.runtime import Runtime
 from unit.sealing.support import make_pdf
 
 PYHANKO = str(Path(sys.executable).with_name("pyhanko"))

@@ -57,8 +57,8 @@ from pyhanko.sign import signers
 from server import Server, free_port, server_env
 
 from conftest import Tenant
-from notarium.config import Settings
-from notarium.runtime import Runtime
+from notarium.app.runtime import Runtime
+from notarium.app.settings import Settings
 from readiness import wait_for
 from unit.sealing.support import CERTUTIL, PDFSIG, PYHANKO, make_pdf, page_text
 

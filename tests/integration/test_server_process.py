@@ -162,7 +162,7 @@ def test_stamp_proof_verify(server: Server, tmp_path: Path) -> None:
     assert failed.returncode != 0 and "FAILED" in failed.stderr
 
     other_ca = tmp_path / "other-ca.pem"
-    from notarium.pki.keystore import KeyStore
+    from notarium.adapters.pki.keystore import KeyStore
 
     stranger = KeyStore(tmp_path / "stranger")
     stranger.ensure()

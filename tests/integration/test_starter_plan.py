@@ -12,11 +12,11 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from conftest import Tenant, make_tenant
-from notarium.accounts.plans import PLANS, PlanName
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
 from notarium.cli.main import cli
-from notarium.config import Settings
 from notarium.http.app import create_app
-from notarium.runtime import Runtime, build_runtime
+from notarium.ledger.accounts.plans import PLANS, PlanName
 
 CAPTURE = {"url": "https://example.com/page-to-certify"}
 

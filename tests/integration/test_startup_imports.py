@@ -12,16 +12,16 @@ from pathlib import Path
 # Top-level packages that no process may load merely by starting.
 HEAVY = ("pyhanko", "reportlab", "playwright", "aiohttp", "pkg_resources", "cdxj_indexer")
 # What `notarium --help` must not load either: it needs none of the service.
-SERVICE = ("notarium.http", "notarium.runtime", "fastapi", "sqlalchemy", "pydantic")
+SERVICE = ("notarium.http", "notarium.app.runtime", "fastapi", "sqlalchemy", "pydantic")
 
 _APP = """
 import json, sys
 import notarium.cli.main
 from fastapi.testclient import TestClient
-from notarium.config import Settings
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import build_runtime
-from notarium.store import migrate
+from notarium.app.runtime import build_runtime
+from notarium.adapters.store import migrate
 
 runtime = build_runtime(
     Settings(data_dir=sys.argv[1], ots_calendars=[], embedded_workers=False)

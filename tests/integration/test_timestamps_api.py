@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import Tenant, make_tenant
-from notarium.runtime import Runtime
-from notarium.store.models import UsageCounter
+from notarium.adapters.store.models import UsageCounter
+from notarium.app.runtime import Runtime
 
 DOC_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 RESOURCE_KEYS = {
@@ -125,8 +125,8 @@ def test_cursor_pagination_walks_every_record_once(client: TestClient, tenant: T
 
 def test_limit_is_capped_at_50(client: TestClient, tenant: Tenant, runtime: Runtime) -> None:
     # Seeded through the service: 52 creates would exceed the 30/min create limit.
-    from notarium.accounts.plans import plan_named
-    from notarium.records.values import NewRecord, Owner
+    from notarium.ledger.accounts.plans import plan_named
+    from notarium.ledger.records.values import NewRecord, Owner
 
     owner = Owner(tenant.account_id, "live")
     for i in range(52):
@@ -138,7 +138,7 @@ def test_limit_is_capped_at_50(client: TestClient, tenant: Tenant, runtime: Runt
 def test_status_filter(client: TestClient, tenant: Tenant, runtime: Runtime) -> None:
     first = create(client, tenant, body(sha(1))).json()["id"]
     create(client, tenant, body(sha(2)))
-    from notarium.store.models import Record
+    from notarium.adapters.store.models import Record
 
     with runtime.sessions.begin() as session:
         row = session.get(Record, first)
@@ -158,7 +158,7 @@ def test_anchoring_reads_as_pending(client: TestClient, tenant: Tenant, runtime:
     being anchored is still pending to its clients, in every view and filter."""
     anchoring = create(client, tenant, body(sha(1))).json()["id"]
     pending = create(client, tenant, body(sha(2))).json()["id"]
-    from notarium.store.models import Record
+    from notarium.adapters.store.models import Record
 
     with runtime.sessions.begin() as session:
         row = session.get(Record, anchoring)
@@ -297,7 +297,7 @@ def test_authentication_errors(client: TestClient, tenant: Tenant, runtime: Runt
     garbage = client.get("/api/v1/timestamps", headers={"Authorization": "Bearer nope"})
     assert garbage.status_code == 401 and error_code(garbage) == "INVALID_API_KEY"
     # Well formed with a valid checksum, but never issued.
-    from notarium.accounts.keys import generate_key
+    from notarium.ledger.accounts.keys import generate_key
 
     unknown = generate_key("live").secret
     response = client.get("/api/v1/timestamps", headers={"Authorization": f"Bearer {unknown}"})
@@ -452,7 +452,7 @@ class TestIdempotency:
 
 
 def test_monthly_quota(client: TestClient, tenant: Tenant, runtime: Runtime) -> None:
-    from notarium.records.service import quota_period
+    from notarium.ledger.records.service import quota_period
 
     assert create(client, tenant, body(sha(0))).status_code == 201
     period = quota_period(runtime.clock.now())

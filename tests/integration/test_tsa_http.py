@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import Tenant
-from notarium.runtime import Runtime
+from notarium.app.runtime import Runtime
 
 TSQ = {"Content-Type": "application/timestamp-query"}
 

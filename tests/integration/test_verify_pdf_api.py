@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import Tenant
-from notarium.config import Settings
-from notarium.runtime import Runtime
+from notarium.app.runtime import Runtime
+from notarium.app.settings import Settings
 from unit.certificate_pdf.support import (
     alter_signature_timestamp,
     encrypted_pdf,

@@ -17,12 +17,16 @@ from fastapi.testclient import TestClient
 
 from conftest import Tenant, make_tenant
 from fakes.capture_engine import ScriptedEngine, with_scripted_captures
-from notarium.accounts.plans import PLANS
-from notarium.capture.errors import BotProtectionBlocked, CaptureFailed, ServiceBusy
-from notarium.evidence.verify import verify_evidence_package
+from notarium.app.runtime import Runtime
 from notarium.http.app import create_app
-from notarium.records.values import Owner
-from notarium.runtime import Runtime
+from notarium.ledger.accounts.plans import PLANS
+from notarium.ledger.records.values import Owner
+from notarium.products.web_capture.browser.errors import (
+    BotProtectionBlocked,
+    CaptureFailed,
+    ServiceBusy,
+)
+from notarium.verify.evidence import verify_evidence_package
 from unit.evidence.captures import sample_capture
 
 URL = "https://news.example.test/report"

@@ -33,15 +33,15 @@ from test_capture_engine import HAR_SCHEMA
 
 from conftest import Tenant, make_tenant
 from fakes.pages import PRIVATE_HOST, LocalSite
-from notarium.capture.browser_pool import BrowserPool
-from notarium.capture.engine import PlaywrightCaptureEngine
-from notarium.capture.options import PoolOptions, capture_options
-from notarium.config import Settings
-from notarium.egress.policy import EgressPolicy
+from notarium.adapters.egress.policy import EgressPolicy
+from notarium.adapters.store.repositories import UsageRepository
+from notarium.app.runtime import Runtime
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import Runtime
-from notarium.store.repositories import UsageRepository
-from notarium.webcapture.service import WebCaptureService, capture_period
+from notarium.products.web_capture.browser.browser_pool import BrowserPool
+from notarium.products.web_capture.browser.engine import PlaywrightCaptureEngine
+from notarium.products.web_capture.browser.options import PoolOptions, capture_options
+from notarium.products.web_capture.service import WebCaptureService, capture_period
 from unit.certificate_pdf.support import pdf_text, runtime_with_reachable_pki
 from unit.evidence.checks import openssl_manifest_signature, openssl_manifest_token, run
 from unit.sealing.support import Validators, assert_pdfsig_valid

@@ -31,22 +31,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from conftest import Tenant, make_tenant
-from notarium.anchoring.fakes import FakeAnchor
-from notarium.anchoring.policy import AnchorPolicy
-from notarium.anchoring.service import AnchoringService
-from notarium.clock import FrozenClock
-from notarium.config import Settings
-from notarium.egress.policy import EgressPolicy
-from notarium.events import EVENT_TYPES
+from notarium.adapters.egress.policy import EgressPolicy
+from notarium.adapters.pki.secretbox import SecretBox
+from notarium.adapters.store import migrate
+from notarium.adapters.store.models import WebhookDelivery
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
+from notarium.core.clock import FrozenClock
 from notarium.http.app import create_app
-from notarium.pki.secretbox import SecretBox
-from notarium.runtime import Runtime, build_runtime
-from notarium.store import migrate
-from notarium.store.models import WebhookDelivery
-from notarium.webhooks import new_secret
-from notarium.webhooks.delivery import DeliveryResult, HttpxWebhookSender
-from notarium.webhooks.keys import load_or_create
-from notarium.webhooks.service import WebhookPolicy, WebhookService
+from notarium.ledger.anchoring.policy import AnchorPolicy
+from notarium.ledger.anchoring.service import AnchoringService
+from notarium.ledger.anchoring.simulated import FakeAnchor
+from notarium.ledger.events import EVENT_TYPES
+from notarium.notify.webhooks import new_secret
+from notarium.notify.webhooks.delivery import DeliveryResult, HttpxWebhookSender
+from notarium.notify.webhooks.keys import load_or_create
+from notarium.notify.webhooks.service import WebhookPolicy, WebhookService
 
 RECEIVERS = Path(__file__).resolve().parents[1] / "webhook_receivers"
 EVENTS = ["certificate.created", "certificate.anchoring", "certificate.confirmed"]

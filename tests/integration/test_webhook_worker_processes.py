@@ -17,12 +17,12 @@ from server import NOTARIUM, server_env
 from sqlalchemy import func, select
 
 from conftest import make_tenant
-from notarium.accounts.plans import plan_named
-from notarium.config import Settings
-from notarium.records.values import NewRecord, Owner
-from notarium.runtime import build_runtime
-from notarium.store import migrate
-from notarium.store.models import WebhookDelivery, WebhookEvent
+from notarium.adapters.store import migrate
+from notarium.adapters.store.models import WebhookDelivery, WebhookEvent
+from notarium.app.runtime import build_runtime
+from notarium.app.settings import Settings
+from notarium.ledger.accounts.plans import plan_named
+from notarium.ledger.records.values import NewRecord, Owner
 from readiness import DEADLINE, reap
 
 pytestmark = pytest.mark.slow

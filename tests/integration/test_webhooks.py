@@ -15,20 +15,20 @@ from server import free_port
 from sqlalchemy import select
 
 from conftest import Tenant, make_tenant
-from notarium.anchoring.fakes import FakeAnchor
-from notarium.anchoring.policy import AnchorPolicy
-from notarium.anchoring.service import AnchoringService
-from notarium.clock import FrozenClock
-from notarium.config import Settings
-from notarium.egress.policy import EgressPolicy
+from notarium.adapters.egress.policy import EgressPolicy
+from notarium.adapters.pki.secretbox import SecretBox
+from notarium.adapters.store import migrate
+from notarium.adapters.store.models import WebhookDelivery
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
+from notarium.core.clock import FrozenClock
 from notarium.http.app import create_app
-from notarium.pki.secretbox import SecretBox
-from notarium.runtime import Runtime, build_runtime
-from notarium.store import migrate
-from notarium.store.models import WebhookDelivery
-from notarium.webhooks import verify
-from notarium.webhooks.delivery import HttpxWebhookSender
-from notarium.webhooks.service import WebhookPolicy, WebhookService
+from notarium.ledger.anchoring.policy import AnchorPolicy
+from notarium.ledger.anchoring.service import AnchoringService
+from notarium.ledger.anchoring.simulated import FakeAnchor
+from notarium.notify.webhooks import verify
+from notarium.notify.webhooks.delivery import HttpxWebhookSender
+from notarium.notify.webhooks.service import WebhookPolicy, WebhookService
 
 EVENTS = [
     "certificate.created",
@@ -302,7 +302,7 @@ def test_rotation_signs_with_both_secrets(local: tuple[Runtime, TestClient, Tena
 
 def test_auto_disable_mails_the_owner(local: tuple[Runtime, TestClient, Tenant]) -> None:
     from fakes.smtp import smtp_server
-    from notarium.mail.smtp import SmtpMailer
+    from notarium.notify.mail.smtp import SmtpMailer
 
     runtime, client, _ = local
     account, issued = runtime.accounts.create_account("mailed", "pro", email="owner@example.test")

@@ -17,13 +17,13 @@ from sqlalchemy import func, select
 from conftest import make_tenant
 from fakes.calendar import FakeCalendar
 from fakes.chain import FakeChain
-from notarium.accounts.plans import plan_named
-from notarium.config import Settings
-from notarium.merkle import proof_from_json, root_from_proof
-from notarium.records.values import NewRecord, Owner
-from notarium.runtime import Runtime, build_runtime
-from notarium.store import migrate
-from notarium.store.models import Batch, LogCheckpoint, LogLeaf, Record
+from notarium.adapters.store import migrate
+from notarium.adapters.store.models import Batch, LogCheckpoint, LogLeaf, Record
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
+from notarium.formats.merkle import proof_from_json, root_from_proof
+from notarium.ledger.accounts.plans import plan_named
+from notarium.ledger.records.values import NewRecord, Owner
 from readiness import DEADLINE, reap
 
 pytestmark = pytest.mark.slow

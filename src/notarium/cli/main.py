@@ -12,28 +12,28 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from notarium.accounts.plans import PLANS
-from notarium.accounts.scopes import ALL_SCOPES
-from notarium.errors import NotariumError
+from notarium.core.errors import NotariumError
+from notarium.ledger.accounts.plans import PLANS
+from notarium.ledger.accounts.scopes import ALL_SCOPES
 
 # Each command imports what it uses when it runs: `notarium --help` or `verify` must not
 # pay for the web framework, the database layer, pyHanko or Playwright.
 if TYPE_CHECKING:
-    from notarium.accounts.keys import Mode
-    from notarium.accounts.service import AccountService, IssuedKey
-    from notarium.config import Settings
+    from notarium.app.settings import Settings
+    from notarium.ledger.accounts.keys import Mode
+    from notarium.ledger.accounts.service import AccountService, IssuedKey
 
 
 def _settings() -> Settings:
-    from notarium.config import Settings
+    from notarium.app.settings import Settings
 
     return Settings()
 
 
 def _accounts(settings: Settings) -> AccountService:
-    from notarium.accounts.service import AccountService
-    from notarium.clock import SystemClock
-    from notarium.store.db import make_engine, make_session_factory
+    from notarium.adapters.store.db import make_engine, make_session_factory
+    from notarium.core.clock import SystemClock
+    from notarium.ledger.accounts.service import AccountService
 
     return AccountService(make_session_factory(make_engine(settings)), SystemClock())
 
@@ -61,7 +61,7 @@ def _print_init(result: Any) -> None:
 @cli.command()
 def init() -> None:
     """Create keys, the schema and a first account; never overwrites existing keys."""
-    from notarium.bootstrap import initialise
+    from notarium.app.bootstrap import initialise
 
     try:
         result = initialise(_settings())
@@ -81,7 +81,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
     """Run the HTTP service (initialising an embedded data directory on first run)."""
     import uvicorn
 
-    from notarium.bootstrap import initialise
+    from notarium.app.bootstrap import initialise
 
     settings = _settings()
     try:
@@ -111,8 +111,8 @@ def worker(once: bool) -> None:
     import logging
     import signal
 
-    from notarium.runtime import build_runtime
-    from notarium.workers.jobs import worker_loop
+    from notarium.app.runtime import build_runtime
+    from notarium.app.workers.jobs import worker_loop
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     runtime = build_runtime(_settings())
@@ -135,8 +135,8 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""
-    from notarium.store import migrate
-    from notarium.store.db import make_engine
+    from notarium.adapters.store import migrate
+    from notarium.adapters.store.db import make_engine
 
     engine = make_engine(_settings())
     try:
@@ -324,11 +324,11 @@ def credentials() -> None:
 
 
 def _accounts_with_box(settings: Settings) -> AccountService:
-    from notarium.accounts.service import AccountService
-    from notarium.clock import SystemClock
-    from notarium.pki.keystore import KeyStore
-    from notarium.pki.secretbox import SecretBox
-    from notarium.store.db import make_engine, make_session_factory
+    from notarium.adapters.pki.keystore import KeyStore
+    from notarium.adapters.pki.secretbox import SecretBox
+    from notarium.adapters.store.db import make_engine, make_session_factory
+    from notarium.core.clock import SystemClock
+    from notarium.ledger.accounts.service import AccountService
 
     KeyStore(settings.keys_dir, settings.organisation).ensure()
     return AccountService(
@@ -422,7 +422,7 @@ PROGRESS_THRESHOLD = 16 * 1024 * 1024
 
 
 def _hash_with_progress(path: Path) -> str:
-    from notarium.hashing.sha256 import sha256_file
+    from notarium.core.hashing.sha256 import sha256_file
 
     size = path.stat().st_size
     if size < PROGRESS_THRESHOLD or not sys.stderr.isatty():
@@ -546,7 +546,7 @@ def verify(
 
     from cryptography import x509
 
-    from notarium.hashing.sha256 import sha256_file
+    from notarium.core.hashing.sha256 import sha256_file
     from notarium.verify import BlockHeaders, verify_proof
 
     roots = [c for p in trust for c in x509.load_pem_x509_certificates(p.read_bytes())]
@@ -605,8 +605,8 @@ def verify(
 def _verify_evidence(
     file: Path, roots: list[Any], pinned: list[bytes], headers: Any, as_json: bool
 ) -> None:
-    from notarium.evidence.package import looks_like_evidence_package
-    from notarium.evidence.verify import report_json, report_lines, verify_evidence_package
+    from notarium.formats.evidence.package import looks_like_evidence_package
+    from notarium.verify.evidence import report_json, report_lines, verify_evidence_package
 
     data = file.read_bytes()
     if not looks_like_evidence_package(data):
@@ -626,7 +626,7 @@ def _verify_evidence(
 
 
 def _rpc_headers(url: str) -> Any:
-    from notarium.anchoring.bitcoin_rpc import BitcoinRpc
+    from notarium.ledger.anchoring.bitcoin_rpc import BitcoinRpc
 
     rpc = BitcoinRpc(url)
 
@@ -651,8 +651,8 @@ def dev() -> None:
 def dev_pay(invoice: str, as_json: bool) -> None:
     """Settle INVOICE (a BOLT11 payment request) on the built-in development Lightning
     node and print its preimage in hex. Only with NOTARIUM_LIGHTNING_BACKEND=dev."""
-    from notarium.lightning.factory import build_dev_node
-    from notarium.lightning.invoices import decode_invoice
+    from notarium.adapters.lightning.invoices import decode_invoice
+    from notarium.app.wiring.lightning import build_dev_node
 
     settings = _settings()
     if settings.lightning_backend != "dev":

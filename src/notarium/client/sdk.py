@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from notarium.errors import NotariumError
+from notarium.core.errors import NotariumError
 
 
 class ApiError(NotariumError):

@@ -13,32 +13,26 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from notarium import __version__
+from notarium.adapters.ratelimit.limiter import DisabledRateLimiter, RateLimiter
+from notarium.app.runtime import Runtime
+from notarium.app.wiring.l402 import build_l402
+from notarium.app.workers.jobs import worker_loop
 from notarium.http.allow import AllowTable
 from notarium.http.cors import CorsMiddleware
 from notarium.http.errors import install_error_handlers
+from notarium.http.families.hash_certificates import routes as certificates
+from notarium.http.families.hash_certificates import webhook_events, webhooks
+from notarium.http.families.hash_timestamps import routes as timestamps
+from notarium.http.families.l402 import routes as l402
+from notarium.http.families.pdf_seal import routes as seal
+from notarium.http.families.web_capture import routes as webcapture
 from notarium.http.middleware import RequestContextMiddleware
 from notarium.http.openapi_security import with_security
+from notarium.http.ops import admin, log, pki, tsa
 from notarium.http.parameters import refuse_unstorable_parameters
-from notarium.http.routes import (
-    admin,
-    assist,
-    certificates,
-    l402,
-    log,
-    pki,
-    public,
-    seal,
-    timestamps,
-    tsa,
-    verify_pdf,
-    webcapture,
-    webhook_events,
-    webhooks,
-)
-from notarium.l402.factory import build_l402
-from notarium.ratelimit.limiter import DisabledRateLimiter, RateLimiter
-from notarium.runtime import Runtime
-from notarium.workers.jobs import worker_loop
+from notarium.http.public import assist_page as assist
+from notarium.http.public import pages as public
+from notarium.http.public import verify_pdf
 
 
 def make_limiter(runtime: Runtime) -> RateLimiter:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from notarium.config import Settings
+from notarium.app.runtime import build_runtime
+from notarium.app.settings import Settings
 from notarium.http.app import create_app
-from notarium.runtime import build_runtime
 
 
 def app_factory() -> FastAPI:

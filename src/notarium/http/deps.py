@@ -6,13 +6,13 @@ from collections.abc import Callable, Sequence
 
 from fastapi import Request
 
-from notarium.accounts.scopes import ADMIN
-from notarium.accounts.service import Principal
-from notarium.errors import AuthenticationError, PermissionDeniedError
-from notarium.ratelimit.client import client_address, trusted_networks
-from notarium.ratelimit.limiter import Bucket, BucketState, RateLimiter
-from notarium.records.values import Owner
-from notarium.runtime import Runtime
+from notarium.adapters.ratelimit.client import client_address, trusted_networks
+from notarium.adapters.ratelimit.limiter import Bucket, BucketState, RateLimiter
+from notarium.app.runtime import Runtime
+from notarium.core.errors import AuthenticationError, PermissionDeniedError
+from notarium.ledger.accounts.scopes import ADMIN
+from notarium.ledger.accounts.service import Principal
+from notarium.ledger.records.values import Owner
 
 GENERAL = Bucket("key-general", 120)
 CREATE_PER_KEY = Bucket("key-create", 30)
@@ -79,7 +79,7 @@ def record_rate(request: Request, state: BucketState) -> None:
 
 
 def client_ip(request: Request) -> str:
-    """The address per-IP limits count against; see ``notarium.ratelimit.client``."""
+    """The address per-IP limits count against; see ``notarium.adapters.ratelimit.client``."""
     peer = request.client.host if request.client else "unknown"
     proxies = runtime_of(request).settings.trusted_proxies
     if not proxies:

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from notarium.errors import (
+from notarium.core.errors import (
     AuthenticationError,
     ConflictError,
     NotariumError,
@@ -23,7 +23,7 @@ from notarium.errors import (
 )
 from notarium.http.allow import AllowTable
 from notarium.http.middleware import PayloadTooLarge
-from notarium.idempotency.service import IdempotencyMismatch
+from notarium.ledger.idempotency.service import IdempotencyMismatch
 
 log = logging.getLogger("notarium.http")
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from notarium.errors import ValidationError
-from notarium.text import first_unstorable
+from notarium.core.errors import ValidationError
+from notarium.core.text import first_unstorable
 
 
 def iso_millis(instant: datetime | None) -> str | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from notarium.errors import ValidationError
+from notarium.core.errors import ValidationError
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi.requests import HTTPConnection
 
-from notarium.errors import ValidationError
-from notarium.text import unstorable_character
+from notarium.core.errors import ValidationError
+from notarium.core.text import unstorable_character
 
 
 class UnstorableParameter(ValidationError):

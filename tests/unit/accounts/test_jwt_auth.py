@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import jwt
 import pytest
 
-from notarium.accounts.jwt_auth import (
+from notarium.core.clock import FrozenClock
+from notarium.ledger.accounts.jwt_auth import (
     AlgorithmNotAllowed,
     ClaimMissing,
     KeyIdMissing,
@@ -21,7 +22,6 @@ from notarium.accounts.jwt_auth import (
     looks_like_jwt,
     verify_token,
 )
-from notarium.clock import FrozenClock
 
 # From the document: credentials, and the token they give for iat = nbf = 1546300800,
 # exp = 1546300860.

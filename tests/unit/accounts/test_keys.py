@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notarium.accounts.keys import (
+from notarium.ledger.accounts.keys import (
     ALPHABET,
     InvalidKeyPrefix,
     Mode,

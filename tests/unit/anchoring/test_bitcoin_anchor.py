@@ -14,8 +14,8 @@ from bitcoin.core import CBlockHeader
 from fakes.bitcoind import FakeBitcoind
 from fakes.chain import FakeChain
 from fakes.loopback import Reply
-from notarium.anchoring.bitcoin_proof import verify_op_return_anchor
-from notarium.anchoring.bitcoin_rpc import (
+from notarium.formats.bitcoin_proof import verify_op_return_anchor
+from notarium.ledger.anchoring.bitcoin_rpc import (
     BitcoinAnchor,
     BitcoinConfigurationError,
     BitcoinRpc,
@@ -23,7 +23,7 @@ from notarium.anchoring.bitcoin_rpc import (
     CorruptBitcoinPayloadError,
     InvalidBitcoinRootError,
 )
-from notarium.anchoring.ports import Anchor, AnchorState, AnchorUnavailable
+from notarium.ledger.anchoring.ports import Anchor, AnchorState, AnchorUnavailable
 
 
 @pytest.fixture

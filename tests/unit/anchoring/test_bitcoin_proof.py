@@ -14,7 +14,8 @@ from bitcoin.core import CBlock
 
 from fakes.bitcoind import FakeBitcoind
 from fakes.chain import FakeChain
-from notarium.anchoring.bitcoin_proof import (
+from notarium.core.errors import ProofVerificationError
+from notarium.formats.bitcoin_proof import (
     BitcoinProofMismatchError,
     MalformedBitcoinProofError,
     merkle_branch,
@@ -22,8 +23,7 @@ from notarium.anchoring.bitcoin_proof import (
     op_return_data,
     verify_op_return_anchor,
 )
-from notarium.anchoring.bitcoin_rpc import BitcoinAnchor, BitcoinRpc
-from notarium.errors import ProofVerificationError
+from notarium.ledger.anchoring.bitcoin_rpc import BitcoinAnchor, BitcoinRpc
 
 ROOT = hashlib.sha256(b"batch root").digest()
 PREFIX = b"NTRM"

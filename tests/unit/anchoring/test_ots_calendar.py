@@ -17,7 +17,7 @@ from opentimestamps.core.timestamp import Timestamp
 from fakes.calendar import FakeCalendar
 from fakes.chain import FakeChain
 from fakes.loopback import Reply
-from notarium.anchoring.ots import (
+from notarium.ledger.anchoring.ots_calendar import (
     MAX_POLLS_PER_UPGRADE,
     MAX_RESPONSE_SIZE,
     CorruptOtsPayloadError,
@@ -25,7 +25,7 @@ from notarium.anchoring.ots import (
     OtsCalendarAnchor,
     OtsConfigurationError,
 )
-from notarium.anchoring.ports import Anchor, AnchorState, AnchorUnavailable
+from notarium.ledger.anchoring.ports import Anchor, AnchorState, AnchorUnavailable
 
 
 @pytest.fixture

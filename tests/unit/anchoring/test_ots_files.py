@@ -17,8 +17,8 @@ from opentimestamps.core.timestamp import DetachedTimestampFile
 
 from fakes.calendar import FakeCalendar
 from fakes.chain import FakeChain
-from notarium.anchoring.ots import OtsCalendarAnchor
-from notarium.anchoring.ots_files import (
+from notarium.core.errors import ProofVerificationError
+from notarium.formats.ots import (
     MalformedOtsError,
     OtsAttestationError,
     OtsBuildError,
@@ -27,8 +27,8 @@ from notarium.anchoring.ots_files import (
     inspect_detached,
     verify_detached,
 )
-from notarium.anchoring.ports import AnchorState
-from notarium.errors import ProofVerificationError
+from notarium.ledger.anchoring.ots_calendar import OtsCalendarAnchor
+from notarium.ledger.anchoring.ports import AnchorState
 
 Ops = list[tuple[str, bytes | None]]
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from notarium.anchoring.policy import AnchorOutcome, AnchorPolicy, batch_verdict
+from notarium.ledger.anchoring.policy import AnchorOutcome, AnchorPolicy, batch_verdict
 
 POLICY = AnchorPolicy(min_calendars=2, retry_base=5, retry_max=60)
 

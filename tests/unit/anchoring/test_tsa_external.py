@@ -18,27 +18,27 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from fakes.openssl_tsa import OTHER_POLICY_OID, POLICY_OID, OpenSslTsa, Pki, make_pki
 from integration.openssl import verify as openssl_verify
-from notarium.anchoring.ports import Anchor, AnchorState, AnchorUnavailable
-from notarium.anchoring.rfc3161 import (
+from notarium.adapters.pki.keystore import KeyStore
+from notarium.core.clock import SystemClock
+from notarium.core.errors import ProofVerificationError
+from notarium.formats.errors import (
+    ChainValidationError,
+    MalformedProofError,
+    TokenBindingError,
+    TokenSignatureError,
+)
+from notarium.formats.rfc3161.reply import granted_response
+from notarium.formats.rfc3161.token import parse_timestamp_token
+from notarium.ledger.anchoring.external_tsa import (
     MAX_RESPONSE_SIZE,
     ExternalTsaAnchor,
     ExternalTsaConfigurationError,
     InvalidAnchorRootError,
     verify_external_token,
 )
-from notarium.clock import SystemClock
-from notarium.errors import ProofVerificationError
-from notarium.pki.keystore import KeyStore
-from notarium.proofs.errors import (
-    ChainValidationError,
-    MalformedProofError,
-    TokenBindingError,
-    TokenSignatureError,
-)
-from notarium.proofs.rfc3161 import parse_timestamp_token
-from notarium.tsa.authority import TimeStampAuthority
-from notarium.tsa.fakes import CountingSerialSource
-from notarium.tsa.response import granted_response
+from notarium.ledger.anchoring.ports import Anchor, AnchorState, AnchorUnavailable
+from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.ledger.tsa.fakes import CountingSerialSource
 
 ROOT = hashlib.sha256(b"batch root").digest()
 

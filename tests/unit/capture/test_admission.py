@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 
 from fakes.pages import Resolver
-from notarium.capture.browser_pool import BrowserPool
-from notarium.capture.engine import PlaywrightCaptureEngine
-from notarium.capture.errors import CaptureFailed, InvalidCaptureUrl
-from notarium.capture.options import (
+from notarium.adapters.egress.policy import EgressPolicy
+from notarium.app.settings import Settings
+from notarium.products.web_capture.browser.browser_pool import BrowserPool
+from notarium.products.web_capture.browser.engine import PlaywrightCaptureEngine
+from notarium.products.web_capture.browser.errors import CaptureFailed, InvalidCaptureUrl
+from notarium.products.web_capture.browser.options import (
     CaptureOptions,
     PoolOptions,
     capture_options,
     default_user_agent,
     pool_options,
 )
-from notarium.capture.ports import CaptureEngine
-from notarium.config import Settings
-from notarium.egress.policy import EgressPolicy
+from notarium.products.web_capture.browser.ports import CaptureEngine
 
 pytestmark = pytest.mark.anyio
 

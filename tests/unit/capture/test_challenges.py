@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from notarium.capture.challenges import PageFacts, detect_challenge
+from notarium.products.web_capture.browser.challenges import PageFacts, detect_challenge
 
 
 def facts(

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from fakes.pages import PRIVATE_HOST, PUBLIC_HOST, LocalSite, Resolver
-from notarium.capture.egress_proxy import EgressProxy
-from notarium.egress.policy import EgressPolicy
+from notarium.adapters.egress.policy import EgressPolicy
+from notarium.products.web_capture.browser.egress_proxy import EgressProxy
 
 pytestmark = pytest.mark.anyio
 

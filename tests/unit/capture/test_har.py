@@ -7,8 +7,8 @@ import base64
 import json
 from typing import Any
 
-from notarium.capture.egress_proxy import Connection, ProxyLog, Refusal
-from notarium.capture.har import read_har
+from notarium.products.web_capture.browser.egress_proxy import Connection, ProxyLog, Refusal
+from notarium.products.web_capture.browser.har import read_har
 
 PAGE = "page@1"
 MAIN = "frame@main"

@@ -10,16 +10,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notarium.certificate_pdf import Attachment, CertificateBuilder, CertificateFacts
-from notarium.clock import SystemClock
-from notarium.pki.keystore import KeyStore
-from notarium.proofs.bundle import RecordFacts, build_bundle, format_created_at
-from notarium.proofs.canonical import canonical_json
-from notarium.proofs.rfc3161 import parse_timestamp_token
-from notarium.proofs.signing import Ed25519RecordSigner
-from notarium.sealing.sealer import Sealer
-from notarium.tsa.authority import TimeStampAuthority
-from notarium.tsa.response import granted_response
+from notarium.adapters.pki.keystore import KeyStore
+from notarium.core.clock import SystemClock
+from notarium.formats.bundle import RecordFacts, build_bundle, format_created_at
+from notarium.formats.canonical import canonical_json
+from notarium.formats.rfc3161.reply import granted_response
+from notarium.formats.rfc3161.token import parse_timestamp_token
+from notarium.formats.signing import Ed25519RecordSigner
+from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.products.certificate_pdf import Attachment, CertificateBuilder, CertificateFacts
+from notarium.products.pdf_seal.sealer import Sealer
 from unit.sealing import conftest as sealing
 
 # The sealing tests' fixtures, registered here under the same names.

@@ -15,11 +15,11 @@ from pyhanko.pdf_utils.crypt import StandardSecurityHandler
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import copy_into_new_writer
 
-from notarium.config import Settings
-from notarium.pki.keystore import KeyStore
-from notarium.runtime import Runtime, build_runtime
-from notarium.sealing.certificates import load_ca
-from notarium.store import migrate
+from notarium.adapters.pki.keystore import KeyStore
+from notarium.adapters.store import migrate
+from notarium.app.runtime import Runtime, build_runtime
+from notarium.app.settings import Settings
+from notarium.products.pdf_seal.material import load_ca
 from unit.sealing.support import PkiServer, make_pdf
 
 PDFTOTEXT = shutil.which("pdftotext")

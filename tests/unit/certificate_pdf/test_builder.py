@@ -12,7 +12,9 @@ import pytest
 from PIL import Image as PilImage
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from notarium.certificate_pdf import (
+from notarium.adapters.pki.generate import CertifiedKey
+from notarium.adapters.pki.keystore import KeyStore
+from notarium.products.certificate_pdf import (
     AnchorFact,
     Attachment,
     CertificateBuilder,
@@ -22,12 +24,10 @@ from notarium.certificate_pdf import (
     Section,
     Table,
 )
-from notarium.certificate_pdf.errors import AttachmentError
-from notarium.certificate_pdf.verification import PdfVerifier
-from notarium.pki.generate import CertifiedKey
-from notarium.pki.keystore import KeyStore
-from notarium.sealing.revocation import build_crl
+from notarium.products.certificate_pdf.errors import AttachmentError
+from notarium.products.pdf_seal.revocation import build_crl
 from notarium.verify import verify_proof
+from notarium.verify.pdf import PdfVerifier
 from unit.sealing.support import Validators, assert_pdfsig_valid
 
 from .conftest import VERIFY_URL, Notarised

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from notarium.certificate_pdf import AnchorFact, LogEntryFact, fingerprint
-from notarium.certificate_pdf.cache import PdfCache
-from notarium.certificate_pdf.errors import CertificatePdfError
+from notarium.products.certificate_pdf import AnchorFact, LogEntryFact, fingerprint
+from notarium.products.certificate_pdf.cache import PdfCache
+from notarium.products.certificate_pdf.errors import CertificatePdfError
 
 from .conftest import Notarised
 

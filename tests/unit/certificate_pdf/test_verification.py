@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notarium.certificate_pdf import CertificateBuilder
-from notarium.certificate_pdf.verification import PdfVerifier, read_pdf
-from notarium.errors import NotariumError
-from notarium.pki.generate import CertifiedKey
-from notarium.pki.keystore import KeyStore
-from notarium.sealing.revocation import build_crl
-from notarium.sealing.sealer import Sealer
+from notarium.adapters.pki.generate import CertifiedKey
+from notarium.adapters.pki.keystore import KeyStore
+from notarium.core.errors import NotariumError
+from notarium.products.certificate_pdf import CertificateBuilder
+from notarium.products.pdf_seal.revocation import build_crl
+from notarium.products.pdf_seal.sealer import Sealer
+from notarium.verify.pdf import PdfVerifier, read_pdf
 from unit.sealing.support import make_pdf
 
 from .conftest import Notarised

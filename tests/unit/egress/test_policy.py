@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from notarium.egress import EgressLookupError, EgressPolicy, EgressRefused, IPAddress
-from notarium.errors import ConfigurationError, ValidationError
+from notarium.adapters.egress import EgressLookupError, EgressPolicy, EgressRefused, IPAddress
+from notarium.core.errors import ConfigurationError, ValidationError
 
 
 def no_dns(host: str, port: int) -> list[IPAddress]:

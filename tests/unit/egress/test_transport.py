@@ -12,7 +12,7 @@ import pytest
 
 from egress.tls import https_server, self_signed
 from fakes.loopback import LoopbackServer, Reply, Request
-from notarium.egress import EgressPolicy, EgressRefused, IPAddress, guarded_client
+from notarium.adapters.egress import EgressPolicy, EgressRefused, IPAddress, guarded_client
 
 
 class Echo(LoopbackServer):

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from notarium.capture.result import (
+from notarium.formats.evidence.capture_result import (
     CaptureResult,
     Exchange,
     Header,

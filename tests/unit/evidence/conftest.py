@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from notarium.clock import SystemClock
-from notarium.evidence import EvidencePackage, EvidenceService, build_evidence_service
-from notarium.evidence.ports import InProcessTimestamper, Timestamper
-from notarium.evidence.wacz_signing import WaczSigner, ensure_wacz_signing_key
-from notarium.pki.keystore import KeyStore
-from notarium.proofs.signing import Ed25519RecordSigner
-from notarium.sealing.certificates import load_ca
-from notarium.tsa.authority import TimeStampAuthority
-from notarium.tsa.fakes import CountingSerialSource
+from notarium.adapters.pki.keystore import KeyStore
+from notarium.core.clock import SystemClock
+from notarium.formats.evidence.package import EvidencePackage
+from notarium.formats.signing import Ed25519RecordSigner
+from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.ledger.tsa.fakes import CountingSerialSource
+from notarium.products.pdf_seal.material import load_ca
+from notarium.products.web_capture.evidence.ports import InProcessTimestamper, Timestamper
+from notarium.products.web_capture.evidence.service import EvidenceService, build_evidence_service
+from notarium.products.web_capture.evidence.wacz_signing import WaczSigner, ensure_wacz_signing_key
 
 from .captures import sample_capture
 

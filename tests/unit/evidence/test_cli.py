@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from notarium.cli.main import cli
-from notarium.evidence import EvidencePackage
+from notarium.formats.evidence.package import EvidencePackage
 
 from .conftest import Pki, edit_zip
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from notarium.evidence import EvidencePackage
-from notarium.proofs.canonical import canonical_json
+from notarium.formats.canonical import canonical_json
+from notarium.formats.evidence.package import EvidencePackage
 
 from .captures import FINAL_URL, REQUESTED_URL, USER_AGENT
 from .checks import openssl_manifest_signature, openssl_manifest_token, run

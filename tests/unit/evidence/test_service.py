@@ -6,11 +6,10 @@ import zipfile
 
 import pytest
 
-from notarium.evidence import EvidencePackage, EvidenceService
-from notarium.evidence.errors import EvidenceBuildError, EvidencePackageError
-from notarium.evidence.package import looks_like_evidence_package, read_zip
-from notarium.evidence.ports import InProcessTimestamper, Timestamper
-from notarium.evidence.service import signing_domain
+from notarium.formats.evidence.errors import EvidenceBuildError, EvidencePackageError
+from notarium.formats.evidence.package import EvidencePackage, looks_like_evidence_package, read_zip
+from notarium.products.web_capture.evidence.ports import InProcessTimestamper, Timestamper
+from notarium.products.web_capture.evidence.service import EvidenceService, signing_domain
 
 from .captures import sample_capture
 from .conftest import CAPTURE_ID, Pki, zip_entries

@@ -9,14 +9,21 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from notarium.clock import SystemClock
-from notarium.evidence import EvidencePackage, EvidenceService, verify_evidence_package
-from notarium.evidence.ports import InProcessTimestamper
-from notarium.evidence.verify import EvidenceReport, report_json, report_lines
-from notarium.pki.generate import generate_ca
-from notarium.proofs import Ed25519RecordSigner, RecordFacts, build_bundle
-from notarium.proofs.canonical import canonical_json
-from notarium.tsa.response import granted_response
+from notarium.adapters.pki.generate import generate_ca
+from notarium.core.clock import SystemClock
+from notarium.formats.bundle import RecordFacts, build_bundle
+from notarium.formats.canonical import canonical_json
+from notarium.formats.evidence.package import EvidencePackage
+from notarium.formats.rfc3161.reply import granted_response
+from notarium.formats.signing import Ed25519RecordSigner
+from notarium.products.web_capture.evidence.ports import InProcessTimestamper
+from notarium.products.web_capture.evidence.service import EvidenceService
+from notarium.verify.evidence import (
+    EvidenceReport,
+    report_json,
+    report_lines,
+    verify_evidence_package,
+)
 
 from .captures import sample_capture
 from .conftest import CAPTURE_ID, Pki, edit_zip, rezip, signer_for, zip_entries

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from notarium.evidence.facts import capture_facts
-from notarium.evidence.wacz import WaczArchive, build_wacz
-from notarium.evidence.wacz_verify import WaczContentError, check_wacz_contents
-from notarium.evidence.warc import build_warc
+from notarium.formats.evidence.facts import capture_facts
+from notarium.formats.evidence.wacz import WaczArchive, build_wacz
+from notarium.formats.evidence.warc import build_warc
+from notarium.verify.wacz import WaczContentError, check_wacz_contents
 
 from .captures import FINAL_URL, REQUESTED_URL, sample_capture
 from .checks import run

@@ -16,22 +16,22 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from notarium.clock import FrozenClock
-from notarium.evidence import EvidencePackage
-from notarium.evidence.errors import EvidenceKeyError, WaczSignatureError
-from notarium.evidence.ports import InProcessTimestamper
-from notarium.evidence.wacz_signing import (
+from notarium.adapters.pki.generate import BACKDATE, build_leaf_certificate, generate_ca
+from notarium.core.clock import FrozenClock
+from notarium.formats.evidence.errors import EvidenceKeyError, WaczSignatureError
+from notarium.formats.evidence.package import EvidencePackage
+from notarium.formats.rfc3161.reply import granted_response
+from notarium.formats.rfc3161.token import parse_timestamp_token
+from notarium.products.pdf_seal.material import load_ca
+from notarium.products.web_capture.evidence.ports import InProcessTimestamper
+from notarium.products.web_capture.evidence.wacz_signing import (
     SIGNING_CERT_VALIDITY,
     WACZ_SIGNING_KEY,
     WaczSigner,
     ensure_wacz_signing_key,
     verify_signed_data,
 )
-from notarium.evidence.wacz_verify import check_wacz_contents, check_wacz_signature
-from notarium.pki.generate import BACKDATE, build_leaf_certificate, generate_ca
-from notarium.proofs.rfc3161 import parse_timestamp_token
-from notarium.sealing.certificates import load_ca
-from notarium.tsa.response import granted_response
+from notarium.verify.wacz import check_wacz_contents, check_wacz_signature
 
 from .checks import run
 from .conftest import Pki, edit_zip, signer_for, tool, zip_entries

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from notarium.capture.result import Header
-from notarium.evidence.errors import EvidenceBuildError
-from notarium.evidence.facts import capture_facts
-from notarium.evidence.warc import WarcFile, build_warc
+from notarium.formats.evidence.capture_result import Header
+from notarium.formats.evidence.errors import EvidenceBuildError
+from notarium.formats.evidence.facts import capture_facts
+from notarium.formats.evidence.warc import WarcFile, build_warc
 
 from .captures import CSS, FINAL_URL, HTML, REQUESTED_URL, SCREENSHOT, sample_capture
 from .checks import run

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from notarium.errors import ValidationError
-from notarium.hashing import (
+from notarium.core.errors import ValidationError
+from notarium.core.hashing import (
     InvalidSha256Error,
     normalize_sha256_hex,
     sha256_bytes,

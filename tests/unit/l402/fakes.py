@@ -9,7 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from notarium.lightning.ports import Invoice, InvoiceState, LightningUnavailable, UnknownInvoice
+from notarium.adapters.lightning.ports import (
+    Invoice,
+    InvoiceState,
+    LightningUnavailable,
+    UnknownInvoice,
+)
 
 
 @dataclass

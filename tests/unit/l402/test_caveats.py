@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notarium.l402.caveats import Caveat, Grant, check_caveats, decode_caveat, satisfiers
-from notarium.l402.errors import InvalidToken, TokenExpired, TokenMismatch
+from notarium.products.l402.caveats import Caveat, Grant, check_caveats, decode_caveat, satisfiers
+from notarium.products.l402.errors import InvalidToken, TokenExpired, TokenMismatch
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 DIGEST = "ab" * 32

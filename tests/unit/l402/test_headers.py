@@ -7,11 +7,11 @@ import hashlib
 
 import pytest
 
-from notarium.l402 import macaroons
-from notarium.l402.caveats import Grant
-from notarium.l402.errors import InvalidAuthorization, InvalidToken
-from notarium.l402.headers import challenge_header, parse_authorization, parse_challenge
-from notarium.l402.identifier import Identifier
+from notarium.products.l402 import macaroons
+from notarium.products.l402.caveats import Grant
+from notarium.products.l402.errors import InvalidAuthorization, InvalidToken
+from notarium.products.l402.headers import challenge_header, parse_authorization, parse_challenge
+from notarium.products.l402.identifier import Identifier
 
 PREIMAGE = bytes(range(32))
 RAW = macaroons.mint(

@@ -6,8 +6,8 @@ import struct
 
 import pytest
 
-from notarium.l402.errors import InvalidToken
-from notarium.l402.identifier import SIZE, Identifier, decode_identifier, encode_identifier
+from notarium.products.l402.errors import InvalidToken
+from notarium.products.l402.identifier import SIZE, Identifier, decode_identifier, encode_identifier
 
 PAYMENT_HASH = bytes.fromhex("163102a9c88fa4ec9ac9937b6f070bc3e27249a81ad7a05f398ac5d7d16f7bea")
 TOKEN_ID = bytes.fromhex("fed74b3ef24820f440601eff5bfb42bef4d615c4948cec8aca3cb15bd23f1013")

@@ -13,10 +13,10 @@ import pytest
 from pymacaroons import Macaroon
 from pymacaroons.serializers import BinarySerializer
 
-from notarium.l402 import macaroons
-from notarium.l402.caveats import Caveat, Grant
-from notarium.l402.errors import InvalidToken
-from notarium.l402.identifier import Identifier, encode_identifier
+from notarium.products.l402 import macaroons
+from notarium.products.l402.caveats import Caveat, Grant
+from notarium.products.l402.errors import InvalidToken
+from notarium.products.l402.identifier import Identifier, encode_identifier
 
 ROOT = bytes(range(32))
 IDENT = Identifier(hashlib.sha256(b"preimage").digest(), bytes(32 * [7]))

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from notarium.anchoring.ports import AnchorUnavailable
-from notarium.l402.bitcoin import NodeChainTip, NodeFeeRate
-from notarium.l402.pricing import FixedFeeRate, PriceList, Pricer, network_fee
+from notarium.ledger.anchoring.ports import AnchorUnavailable
+from notarium.products.l402.bitcoin import NodeChainTip, NodeFeeRate
+from notarium.products.l402.pricing import FixedFeeRate, PriceList, Pricer, network_fee
 
 PRICES = PriceList(organisation="CertVera")
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from notarium.errors import ValidationError
-from notarium.l402.requests import (
+from notarium.core.errors import ValidationError
+from notarium.products.l402.requests import (
     FileTimestamp,
     HashTimestamp,
     Notifications,

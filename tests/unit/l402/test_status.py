@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from notarium.l402.status import confirmations, public_status
-from notarium.records.values import STATUSES
+from notarium.ledger.records.values import STATUSES
+from notarium.products.l402.status import confirmations, public_status
 
 
 def test_every_pipeline_status_has_a_document_name() -> None:

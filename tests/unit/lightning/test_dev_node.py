@@ -14,8 +14,7 @@ import bolt11
 import pytest
 from coincurve import PrivateKey
 
-from notarium.clock import FrozenClock
-from notarium.lightning.dev import (
+from notarium.adapters.lightning.dev import (
     NODE_KEY_FILE,
     DevLightningNode,
     ForeignInvoice,
@@ -23,9 +22,10 @@ from notarium.lightning.dev import (
     InvoiceExpired,
     PaymentRefused,
 )
-from notarium.lightning.dev_store import FILE_NAME
-from notarium.lightning.invoices import InvalidInvoiceRequest, MalformedInvoice
-from notarium.lightning.ports import InvoiceState, LightningBackend, UnknownInvoice
+from notarium.adapters.lightning.dev_store import FILE_NAME
+from notarium.adapters.lightning.invoices import InvalidInvoiceRequest, MalformedInvoice
+from notarium.adapters.lightning.ports import InvoiceState, LightningBackend, UnknownInvoice
+from notarium.core.clock import FrozenClock
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from notarium.adapters.lightning.dev import DevLightningNode
+from notarium.adapters.lightning.ports import InvoiceState
+from notarium.app.runtime import Runtime
+from notarium.app.settings import Settings
+from notarium.app.wiring.lightning import build_dev_node, build_lightning
 from notarium.cli.main import cli
-from notarium.config import Settings
-from notarium.lightning.dev import DevLightningNode
-from notarium.lightning.factory import build_dev_node, build_lightning
-from notarium.lightning.ports import InvoiceState
-from notarium.runtime import Runtime
 
 
 @pytest.fixture

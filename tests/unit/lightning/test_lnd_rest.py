@@ -15,16 +15,16 @@ import bolt11
 import pytest
 
 from fakes.lnd import FakeLnd, self_signed_certificate
-from notarium.config import Settings
-from notarium.lightning.factory import build_lightning
-from notarium.lightning.invoices import InvalidInvoiceRequest
-from notarium.lightning.lnd_rest import LndConfigurationError, LndRestBackend
-from notarium.lightning.ports import (
+from notarium.adapters.lightning.invoices import InvalidInvoiceRequest
+from notarium.adapters.lightning.lnd_rest import LndConfigurationError, LndRestBackend
+from notarium.adapters.lightning.ports import (
     InvoiceState,
     LightningBackend,
     LightningUnavailable,
     UnknownInvoice,
 )
+from notarium.app.settings import Settings
+from notarium.app.wiring.lightning import build_lightning
 from readiness import DEADLINE
 
 

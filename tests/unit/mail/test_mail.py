@@ -17,8 +17,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from egress.tls import SelfSigned, self_signed
 
-from notarium.errors import ConfigurationError, NotariumError
-from notarium.mail import Mailer, MailError, MemoryMailer, SentMail, SmtpConfig, SmtpMailer
+from notarium.core.errors import ConfigurationError, NotariumError
+from notarium.notify.mail import Mailer, MailError, MemoryMailer, SentMail, SmtpConfig, SmtpMailer
 
 USER, PASSWORD = "alice@example.org", "p@ss:word/1"
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notarium.errors import ValidationError
-from notarium.merkle import (
+from notarium.core.errors import ValidationError
+from notarium.formats.merkle import (
     Batch,
     LeafProof,
     MalformedLeafProofError,

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from notarium.pki.generate import (
+from notarium.adapters.pki.generate import (
     CertifiedKey,
     build_tsa_certificate,
     generate_ca,

@@ -15,11 +15,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
-from notarium.clock import FrozenClock
-from notarium.errors import ConfigurationError
-from notarium.pki.errors import InconsistentKeyMaterialError, KeyMaterialMissingError
-from notarium.pki.generate import generate_ca
-from notarium.pki.keystore import (
+from notarium.adapters.pki.errors import InconsistentKeyMaterialError, KeyMaterialMissingError
+from notarium.adapters.pki.generate import generate_ca
+from notarium.adapters.pki.keystore import (
     CA_CERT,
     CA_KEY,
     SIGNING_KEY,
@@ -28,7 +26,9 @@ from notarium.pki.keystore import (
     TSA_KEY,
     KeyStore,
 )
-from notarium.tsa.ports import TokenSigner
+from notarium.core.clock import FrozenClock
+from notarium.core.errors import ConfigurationError
+from notarium.ledger.tsa.ports import TokenSigner
 
 ALL_FILES = (CA_KEY, CA_CERT, TSA_KEY, TSA_CERT, SIGNING_KEY, SIGNING_PUB)
 PRIVATE_FILES = (CA_KEY, TSA_KEY, SIGNING_KEY)

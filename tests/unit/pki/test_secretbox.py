@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from notarium.pki.secretbox import SecretBox, SecretBoxError
+from notarium.adapters.pki.secretbox import SecretBox, SecretBoxError
 
 
 def test_round_trip_and_context(tmp_path: Path) -> None:

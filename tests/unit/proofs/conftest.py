@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from notarium.hashing import sha256_bytes
-from notarium.proofs import Ed25519RecordSigner, RecordFacts, build_bundle
+from notarium.core.hashing import sha256_bytes
+from notarium.formats.bundle import RecordFacts, build_bundle
+from notarium.formats.signing import Ed25519RecordSigner
 
 from .tokenfactory import Issued, OpenSSLTsa, make_ca, make_tsa
 

@@ -8,17 +8,12 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from notarium.errors import ValidationError
-from notarium.hashing import sha256_bytes
-from notarium.proofs import (
-    Ed25519RecordSigner,
-    RecordFacts,
-    build_bundle,
-    canonical_json,
-    format_created_at,
-    verify_ed25519,
-)
-from notarium.proofs.errors import BundleBuildError, CanonicalizationError
+from notarium.core.errors import ValidationError
+from notarium.core.hashing import sha256_bytes
+from notarium.formats.bundle import RecordFacts, build_bundle, format_created_at
+from notarium.formats.canonical import canonical_json
+from notarium.formats.errors import BundleBuildError, CanonicalizationError
+from notarium.formats.signing import Ed25519RecordSigner, verify_ed25519
 
 from .conftest import DOCUMENT, facts_for
 from .tokenfactory import OpenSSLTsa

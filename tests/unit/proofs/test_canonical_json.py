@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notarium.errors import ValidationError
-from notarium.proofs import canonical_json
-from notarium.proofs.errors import CanonicalizationError
+from notarium.core.errors import ValidationError
+from notarium.formats.canonical import canonical_json
+from notarium.formats.errors import CanonicalizationError
 
 # RFC 8785 §3.2.2, without the "numbers" member: notarium refuses floats.
 RFC8785_STRINGS_INPUT = r"""{

@@ -18,9 +18,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from notarium.cli.main import cli
-from notarium.hashing import sha256_bytes
-from notarium.proofs import Ed25519RecordSigner, canonical_json
-from notarium.translog.note import verifier_key_text
+from notarium.core.hashing import sha256_bytes
+from notarium.formats.canonical import canonical_json
+from notarium.formats.signing import Ed25519RecordSigner
+from notarium.formats.tlog.note import verifier_key_text
 from notarium.verify import BlockHeaders, verify_proof
 
 from .conftest import DOCUMENT

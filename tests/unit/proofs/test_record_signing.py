@@ -5,8 +5,8 @@ import base64
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from notarium.errors import ValidationError
-from notarium.proofs import (
+from notarium.core.errors import ValidationError
+from notarium.formats.signing import (
     Ed25519RecordSigner,
     RecordSigner,
     signed_note_key_id,

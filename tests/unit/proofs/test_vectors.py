@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from notarium.errors import ProofVerificationError
+from notarium.core.errors import ProofVerificationError
 from notarium.verify import BlockHeaders, verify_proof
 
 ROOT = Path(__file__).resolve().parents[3]

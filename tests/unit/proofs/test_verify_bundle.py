@@ -9,17 +9,11 @@ import pytest
 from asn1crypto import cms
 from cryptography import x509
 
-from notarium.errors import ProofVerificationError, ValidationError
-from notarium.hashing import sha256_bytes
-from notarium.proofs import (
-    Ed25519RecordSigner,
-    VerifiedRecord,
-    build_bundle,
-    canonical_json,
-    load_bundle,
-    verify_bundle,
-)
-from notarium.proofs.errors import (
+from notarium.core.errors import ProofVerificationError, ValidationError
+from notarium.core.hashing import sha256_bytes
+from notarium.formats.bundle import build_bundle
+from notarium.formats.canonical import canonical_json
+from notarium.formats.errors import (
     ChainValidationError,
     HashMismatchError,
     MalformedProofError,
@@ -30,6 +24,8 @@ from notarium.proofs.errors import (
     UnsupportedProofFormatError,
     UntrustedServiceKeyError,
 )
+from notarium.formats.signing import Ed25519RecordSigner
+from notarium.verify.bundle import VerifiedRecord, load_bundle, verify_bundle
 
 from .conftest import DOCUMENT, Good, facts_for
 from .tokenfactory import (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from notarium.config import Settings
-from notarium.ratelimit.client import Network, client_address, trusted_networks
+from notarium.adapters.ratelimit.client import Network, client_address, trusted_networks
+from notarium.app.settings import Settings
 
 PROXIES = trusted_networks(("10.0.0.0/8", "192.0.2.7", "2001:db8::/32"))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from notarium.errors import ConfigurationError
-from notarium.scanning.address import ClamdAddress, parse_clamd_address
-from notarium.scanning.clamd import ClamdScanner
+from notarium.adapters.scanning.address import ClamdAddress, parse_clamd_address
+from notarium.adapters.scanning.clamd import ClamdScanner
+from notarium.core.errors import ConfigurationError
 
 
 @pytest.mark.parametrize(

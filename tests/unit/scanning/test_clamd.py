@@ -19,16 +19,16 @@ from fakes.clamd import (
     STREAM_MAX_BYTES,
     ClamdDaemon,
 )
-from notarium.config import Settings
-from notarium.scanning.clamd import ClamdScanner
-from notarium.scanning.factory import build_scanner
-from notarium.scanning.policy import require_clean
-from notarium.scanning.ports import (
+from notarium.adapters.scanning.clamd import ClamdScanner
+from notarium.adapters.scanning.policy import require_clean
+from notarium.adapters.scanning.ports import (
     MalwareDetected,
     MalwareScanner,
     ScanLimitExceeded,
     ScannerUnavailable,
 )
+from notarium.app.settings import Settings
+from notarium.app.wiring.scanning import build_scanner
 
 from .support import RecordingStream
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from notarium.scanning.clamd import ClamdScanner, parse_instream_reply
-from notarium.scanning.ports import ScanLimitExceeded, ScannerUnavailable, ScanVerdict
+from notarium.adapters.scanning.clamd import ClamdScanner, parse_instream_reply
+from notarium.adapters.scanning.ports import ScanLimitExceeded, ScannerUnavailable, ScanVerdict
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from notarium.config import Settings
-from notarium.scanning.disabled import NoScanner
-from notarium.scanning.factory import build_scanner
-from notarium.scanning.fakes import EICAR, FAKE_SIGNATURE, FakeScanner
-from notarium.scanning.policy import require_clean
-from notarium.scanning.ports import MalwareDetected, MalwareScanner, ScannerUnavailable
+from notarium.adapters.scanning.disabled import NoScanner
+from notarium.adapters.scanning.fakes import EICAR, FAKE_SIGNATURE, FakeScanner
+from notarium.adapters.scanning.policy import require_clean
+from notarium.adapters.scanning.ports import MalwareDetected, MalwareScanner, ScannerUnavailable
+from notarium.app.settings import Settings
+from notarium.app.wiring.scanning import build_scanner
 
 from .support import RecordingStream
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from notarium.clock import SystemClock
-from notarium.pki.generate import CertifiedKey
-from notarium.pki.keystore import KeyStore
-from notarium.sealing.certificates import SealMaterial, ensure_seal_material, load_ca
-from notarium.sealing.sealer import InProcessTimeStamper, Sealer
-from notarium.tsa.authority import TimeStampAuthority
-from notarium.tsa.fakes import CountingSerialSource
+from notarium.adapters.pki.generate import CertifiedKey
+from notarium.adapters.pki.keystore import KeyStore
+from notarium.core.clock import SystemClock
+from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.ledger.tsa.fakes import CountingSerialSource
+from notarium.products.pdf_seal.material import SealMaterial, ensure_seal_material, load_ca
+from notarium.products.pdf_seal.sealer import InProcessTimeStamper, Sealer
 
 from .support import CERTUTIL, PDFSIG, PYHANKO, PkiServer, Validators
 

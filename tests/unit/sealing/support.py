@@ -19,8 +19,8 @@ from pathlib import Path
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 
-from notarium.pki.generate import CertifiedKey
-from notarium.sealing.revocation import (
+from notarium.adapters.pki.generate import CertifiedKey
+from notarium.products.pdf_seal.revocation import (
     CRL_CONTENT_TYPE,
     OCSP_RESPONSE_CONTENT_TYPE,
     build_crl,

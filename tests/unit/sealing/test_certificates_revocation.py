@@ -13,16 +13,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from notarium.pki.generate import CertifiedKey, generate_ca
-from notarium.pki.keystore import KeyStore
-from notarium.sealing.certificates import (
+from notarium.adapters.pki.generate import CertifiedKey, generate_ca
+from notarium.adapters.pki.keystore import KeyStore
+from notarium.products.pdf_seal.errors import SealMaterialError
+from notarium.products.pdf_seal.material import (
     SEAL_CERT,
     SEAL_KEY,
     SealMaterial,
     ensure_seal_material,
 )
-from notarium.sealing.errors import SealMaterialError
-from notarium.sealing.revocation import build_crl, build_ocsp_response
+from notarium.products.pdf_seal.revocation import build_crl, build_ocsp_response
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 

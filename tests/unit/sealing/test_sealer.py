@@ -9,10 +9,11 @@ from typing import get_args
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from notarium.errors import ValidationError
-from notarium.pki.generate import CertifiedKey
-from notarium.sealing.certificates import SealMaterial
-from notarium.sealing.errors import (
+from notarium.adapters.pki.generate import CertifiedKey
+from notarium.core.errors import ValidationError
+from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.ledger.tsa.fakes import CountingSerialSource
+from notarium.products.pdf_seal.errors import (
     EmptyPdfError,
     EncryptedPdfError,
     InvalidStampError,
@@ -21,16 +22,15 @@ from notarium.sealing.errors import (
     PdfInputError,
     PdfTooLargeError,
 )
-from notarium.sealing.revocation import build_crl
-from notarium.sealing.sealer import (
+from notarium.products.pdf_seal.material import SealMaterial
+from notarium.products.pdf_seal.revocation import build_crl
+from notarium.products.pdf_seal.sealer import (
     InProcessTimeStamper,
     RevocationInfo,
     Sealer,
     SealLevel,
     VisibleStamp,
 )
-from notarium.tsa.authority import TimeStampAuthority
-from notarium.tsa.fakes import CountingSerialSource
 
 from .support import (
     PkiServer,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from notarium.proofs import Ed25519RecordSigner
+from notarium.formats.signing import Ed25519RecordSigner
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 ORIGIN = "notary.example/log"

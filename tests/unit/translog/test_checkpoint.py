@@ -6,25 +6,25 @@ from typing import Any
 
 import pytest
 
-from notarium.errors import ProofVerificationError, ValidationError
-from notarium.proofs import Ed25519RecordSigner
-from notarium.translog import (
-    EMPTY_ROOT,
+from notarium.core.errors import ProofVerificationError, ValidationError
+from notarium.formats.signing import Ed25519RecordSigner
+from notarium.formats.tlog.checkpoint import (
     Checkpoint,
+    parse_checkpoint_body,
+    parse_signed_checkpoint,
+    sign_checkpoint,
+    verify_checkpoint,
+)
+from notarium.formats.tlog.errors import (
     InvalidCheckpointError,
     MalformedCheckpointError,
     MalformedNoteError,
     NoteSignatureError,
     OriginMismatchError,
     UntrustedNoteError,
-    leaf_hash,
-    parse_checkpoint_body,
-    parse_signed_checkpoint,
-    sign_checkpoint,
-    sign_note,
-    verifier_key_text,
-    verify_checkpoint,
 )
+from notarium.formats.tlog.note import sign_note, verifier_key_text
+from notarium.formats.tlog.tree import EMPTY_ROOT, leaf_hash
 
 from .conftest import ORIGIN
 

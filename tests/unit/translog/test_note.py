@@ -4,22 +4,23 @@ import base64
 
 import pytest
 
-from notarium.errors import ProofVerificationError, ValidationError
-from notarium.proofs import Ed25519RecordSigner
-from notarium.proofs.signing import signed_note_key_id
-from notarium.translog import (
+from notarium.core.errors import ProofVerificationError, ValidationError
+from notarium.formats.signing import Ed25519RecordSigner, signed_note_key_id
+from notarium.formats.tlog.errors import (
     InvalidCheckpointError,
     InvalidVerifierKeyError,
     MalformedNoteError,
     NoteSignatureError,
     UntrustedNoteError,
+)
+from notarium.formats.tlog.note import (
+    decode_canonical_base64,
     open_note,
     parse_note,
     parse_verifier_key,
     sign_note,
     verifier_key_text,
 )
-from notarium.translog.note import decode_canonical_base64
 
 from .conftest import go_note_signer, go_private_key, load_vectors
 

@@ -5,25 +5,26 @@ from collections.abc import Callable
 
 import pytest
 
-from notarium.errors import ProofVerificationError, ValidationError
-from notarium.proofs import Ed25519RecordSigner
-from notarium.translog import (
-    TLOG_PROOF_HEADER,
+from notarium.core.errors import ProofVerificationError, ValidationError
+from notarium.formats.signing import Ed25519RecordSigner
+from notarium.formats.tlog.errors import (
     InclusionProofError,
     InvalidCheckpointError,
     LogRangeError,
     MalformedTlogProofError,
-    MemoryLog,
     NoteSignatureError,
     OriginMismatchError,
     UntrustedNoteError,
+)
+from notarium.formats.tlog.memory import MemoryLog
+from notarium.formats.tlog.note import verifier_key_text
+from notarium.formats.tlog.tlogproof import (
+    TLOG_PROOF_HEADER,
     format_tlog_proof,
     parse_tlog_proof,
-    verifier_key_text,
-    verify_consistency,
-    verify_inclusion,
     verify_tlog_proof,
 )
+from notarium.formats.tlog.tree import verify_consistency, verify_inclusion
 
 from .conftest import ORIGIN
 

@@ -7,12 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notarium.errors import ValidationError
-from notarium.translog import (
+from notarium.core.errors import ValidationError
+from notarium.formats.tlog.errors import InvalidLogHashError, LogRangeError
+from notarium.formats.tlog.tree import (
     EMPTY_ROOT,
     HashTree,
-    InvalidLogHashError,
-    LogRangeError,
     consistency_proof,
     inclusion_proof,
     leaf_hash,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from notarium.clock import FrozenClock
-from notarium.pki.keystore import KeyStore
-from notarium.tsa.authority import TimeStampAuthority
-from notarium.tsa.ports import TokenSigner
+from notarium.adapters.pki.keystore import KeyStore
+from notarium.core.clock import FrozenClock
+from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.ledger.tsa.ports import TokenSigner
 
 from .support import ACCURACY_MS, FROZEN_AT, OTHER_POLICY, POLICY, OpenSSLTs, PkiFiles
 

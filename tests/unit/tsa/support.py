@@ -9,7 +9,7 @@ from pathlib import Path
 
 from asn1crypto import cms, tsp
 
-from notarium.tsa.asn1 import TimeStampResp
+from notarium.formats.rfc3161.asn1 import TimeStampResp
 
 OPENSSL = "/usr/bin/openssl"
 POLICY = "1.3.6.1.4.1.99999.1.1"

@@ -13,18 +13,18 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from notarium.clock import FrozenClock
-from notarium.errors import TimestampingError, ValidationError
-from notarium.tsa.authority import MAX_REQUEST_SIZE, IssuedToken, TimeStampAuthority
-from notarium.tsa.errors import (
+from notarium.core.clock import FrozenClock
+from notarium.core.errors import TimestampingError, ValidationError
+from notarium.ledger.tsa.authority import MAX_REQUEST_SIZE, IssuedToken, TimeStampAuthority
+from notarium.ledger.tsa.errors import (
     MalformedTimestampRequestError,
     TokenSigningError,
     TsaConfigurationError,
     UnacceptedPolicyError,
     UnsupportedHashAlgorithmError,
 )
-from notarium.tsa.fakes import CountingSerialSource, FailingTokenSigner
-from notarium.tsa.ports import TokenSigner
+from notarium.ledger.tsa.fakes import CountingSerialSource, FailingTokenSigner
+from notarium.ledger.tsa.ports import TokenSigner
 
 from .support import (
     ACCURACY_MS,

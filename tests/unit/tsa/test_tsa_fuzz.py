@@ -8,8 +8,8 @@ from asn1crypto import tsp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notarium.tsa.authority import TimeStampAuthority
-from notarium.tsa.fakes import CountingSerialSource
+from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.ledger.tsa.fakes import CountingSerialSource
 
 from .support import parse_response
 

@@ -7,10 +7,10 @@ import hashlib
 import pytest
 from asn1crypto import cms
 
-from notarium.clock import FrozenClock
-from notarium.tsa.authority import TimeStampAuthority
-from notarium.tsa.fakes import CountingSerialSource
-from notarium.tsa.ports import TokenSigner
+from notarium.core.clock import FrozenClock
+from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.ledger.tsa.fakes import CountingSerialSource
+from notarium.ledger.tsa.ports import TokenSigner
 
 from .support import OTHER_POLICY, POLICY, OpenSSLTs, parse_response, token_of, tst_info_of
 

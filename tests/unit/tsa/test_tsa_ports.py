@@ -9,12 +9,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from notarium.errors import ConfigurationError
-from notarium.pki.keystore import KeyStore
-from notarium.tsa.errors import TsaConfigurationError
-from notarium.tsa.fakes import CountingSerialSource, FailingTokenSigner
-from notarium.tsa.file_signer import FileTokenSigner
-from notarium.tsa.ports import SerialSource, TokenSigner
+from notarium.adapters.pki.keystore import KeyStore
+from notarium.core.errors import ConfigurationError
+from notarium.ledger.tsa.errors import TsaConfigurationError
+from notarium.ledger.tsa.fakes import CountingSerialSource, FailingTokenSigner
+from notarium.ledger.tsa.file_signer import FileTokenSigner
+from notarium.ledger.tsa.ports import SerialSource, TokenSigner
 
 
 def _file_signer(keystore: KeyStore) -> FileTokenSigner:

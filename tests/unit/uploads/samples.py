@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from PIL import Image
 from reportlab.pdfgen import canvas
 
-from notarium.uploads.signatures import OLE2_MAGIC
+from notarium.formats.uploads.signatures import OLE2_MAGIC
 
 
 def image(format: str, **options: object) -> bytes:

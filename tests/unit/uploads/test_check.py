@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from notarium.errors import ValidationError
-from notarium.uploads.check import DEFAULT_MAX_UPLOAD_BYTES, check_upload, extension_of
-from notarium.uploads.errors import (
+from notarium.core.errors import ValidationError
+from notarium.formats.uploads.check import DEFAULT_MAX_UPLOAD_BYTES, check_upload, extension_of
+from notarium.formats.uploads.errors import (
     EmptyFile,
     FileTooLarge,
     FileTypeMismatch,
     UnsupportedFileType,
     UploadRejected,
 )
-from notarium.uploads.filetypes import DOC, DOCX, HEIC, JPEG, PDF, PNG, TEXT, TIFF
+from notarium.formats.uploads.filetypes import DOC, DOCX, HEIC, JPEG, PDF, PNG, TEXT, TIFF
 
 from . import samples
 

@@ -10,9 +10,9 @@ import filetype
 import pytest
 from PIL import Image
 
-from notarium.uploads import filetypes
-from notarium.uploads.errors import EmptyFile, UnsupportedFileType
-from notarium.uploads.filetypes import (
+from notarium.formats.uploads import filetypes
+from notarium.formats.uploads.errors import EmptyFile, UnsupportedFileType
+from notarium.formats.uploads.filetypes import (
     BMP,
     DOC,
     DOCX,

@@ -8,9 +8,9 @@ import contextlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notarium.uploads.check import check_upload
-from notarium.uploads.errors import EmptyFile, UnsupportedFileType, UploadRejected
-from notarium.uploads.filetypes import SUPPORTED, detect
+from notarium.formats.uploads.check import check_upload
+from notarium.formats.uploads.errors import EmptyFile, UnsupportedFileType, UploadRejected
+from notarium.formats.uploads.filetypes import SUPPORTED, detect
 
 from . import samples
 

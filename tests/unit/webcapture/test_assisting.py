@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notarium.capture.assisted import ScreencastFrame
-from notarium.capture.errors import AssistedSessionClosed
-from notarium.capture.ports import AssistingCaptureEngine, LiveBrowser
-from notarium.capture.result import CaptureResult
-from notarium.clock import FrozenClock
-from notarium.webcapture.assisting import AssistLink, LiveSessions
+from notarium.core.clock import FrozenClock
+from notarium.formats.evidence.capture_result import CaptureResult
+from notarium.products.web_capture.browser.errors import AssistedSessionClosed
+from notarium.products.web_capture.browser.live_session import ScreencastFrame
+from notarium.products.web_capture.browser.ports import AssistingCaptureEngine, LiveBrowser
+from notarium.products.web_capture.live_sessions import AssistLink, LiveSessions
 
 pytestmark = pytest.mark.anyio
 

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 import pytest
 
 from fakes.loopback import LoopbackServer, Reply, Request
-from notarium.egress import EgressPolicy, guarded_client
-from notarium.errors import ValidationError
-from notarium.webhooks import WebhookVerificationError, new_secret, sign, verify
-from notarium.webhooks.delivery import (
+from notarium.adapters.egress import EgressPolicy, guarded_client
+from notarium.core.errors import ValidationError
+from notarium.notify.webhooks import WebhookVerificationError, new_secret, sign, verify
+from notarium.notify.webhooks.delivery import (
     MAX_RETRY_AFTER,
     RETRY_SCHEDULE,
     DeliveryResult,
@@ -27,7 +27,7 @@ from notarium.webhooks.delivery import (
     next_attempt_delay,
     parse_retry_after,
 )
-from notarium.webhooks.fakes import MemoryWebhookSender, SentWebhook
+from notarium.notify.webhooks.fakes import MemoryWebhookSender, SentWebhook
 
 LOOPBACK = EgressPolicy(["127.0.0.1"])
 BODY = b'{"event":"certificate.confirmed","data":{"publicId":"abc123def456"}}'

@@ -20,14 +20,14 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from notarium.errors import ValidationError
-from notarium.webhooks import WebhookVerificationError, new_secret, sign, verify
-from notarium.webhooks.signing import (
+from notarium.core.errors import ValidationError
+from notarium.formats.webhook_signature import (
     body_signature,
     public_key_text,
     secret_bytes,
     standard_signature,
 )
+from notarium.notify.webhooks import WebhookVerificationError, new_secret, sign, verify
 from readiness import reap
 
 RECEIVERS = Path(__file__).resolve().parents[2] / "webhook_receivers"
@@ -347,7 +347,7 @@ def test_documented_express_receiver_accepts_signed_and_refuses_tampered(
 
 
 def test_the_webhook_key_is_made_once_private_and_never_replaced(tmp_path: Path) -> None:
-    from notarium.webhooks.keys import WEBHOOK_KEY, load_or_create
+    from notarium.notify.webhooks.keys import WEBHOOK_KEY, load_or_create
 
     first = load_or_create(tmp_path)
     assert (tmp_path / WEBHOOK_KEY).stat().st_mode & 0o777 == 0o600

@@ -51,7 +51,7 @@ TSA_END = datetime(2036, 1, 1, tzinfo=UTC)
 
 
 def canonical(value: Any) -> bytes:
-    from notarium.proofs.canonical import canonical_json
+    from notarium.formats.canonical import canonical_json
 
     return canonical_json(value)
 

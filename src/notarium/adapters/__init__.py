@@ -1,0 +1,1 @@
+"""Infrastructure: database, key files, egress, scanner, Lightning, rate limits."""

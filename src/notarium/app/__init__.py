@@ -1,0 +1,1 @@
+"""The composition root: settings, runtime, bootstrap, background workers."""

@@ -1,0 +1,1 @@
+"""Builders the runtime calls, one per configurable service."""

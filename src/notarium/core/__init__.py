@@ -1,0 +1,1 @@
+"""Foundation: the exception root, the clock, hashing. Imports nothing else of notarium."""

@@ -1,0 +1,1 @@
+"""The web-capture evidence package format: WARC, WACZ, manifest, ZIP."""

@@ -1,0 +1,1 @@
+"""One package per route family (seed document)."""

@@ -1,0 +1,393 @@
+"""The hash certificates API (``/v1/certificates``, ``/v1/verify``), as
+``hash-certificates-webhooks-api.txt`` describes it: camelCase, test and live keys,
+metadata echoed everywhere."""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from notarium.adapters.ratelimit.limiter import Bucket
+from notarium.app.runtime import Runtime
+from notarium.core.errors import ValidationError
+from notarium.core.hashing.sha256 import normalize_sha256_hex
+from notarium.core.text import has_control
+from notarium.formats.canonical import canonical_json
+from notarium.http.deps import (
+    api_principal,
+    client_ip,
+    limiter_of,
+    owner_of,
+    record_rate,
+    runtime_of,
+)
+from notarium.http.disposition import attachment
+from notarium.http.errors import register_envelope, request_id_of
+from notarium.http.families.hash_certificates.schemas import (
+    Certificate,
+    CertificateCreate,
+    CertificateList,
+    FamilyError,
+    VerifyResult,
+)
+from notarium.http.formats import iso_micros, iso_millis, parse_iso8601, parse_json_object
+from notarium.http.pdf_download import PDF_RESPONSE, pdf_response
+from notarium.ledger.accounts.scopes import CERTIFICATES_READ, CERTIFICATES_WRITE
+from notarium.ledger.accounts.service import Principal
+from notarium.ledger.records.errors import DuplicateRecord, RecordNotFound
+from notarium.ledger.records.metadata import check_metadata
+from notarium.ledger.records.values import PUBLIC_STATUS, NewRecord, PublicRecord, RecordView
+
+router = APIRouter(prefix="/v1", tags=["certificates"])
+
+LIST = Bucket("v1-list", 120)
+CREATE = Bucket("v1-create", 30)
+VERIFY = Bucket("v1-verify-ip", 30)
+CREATE_PER_IP = Bucket("v1-create-ip", 60)
+GENERAL = Bucket("v1-general", 120)
+
+STATUS = PUBLIC_STATUS
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+# This family's error codes are lower snake case; the domain's shared codes are renamed
+# where the document's vocabulary differs.
+_CODES = {
+    "DUPLICATE_TIMESTAMP": "duplicate_certificate",
+    "TIMESTAMP_NOT_FOUND": "certificate_not_found",
+    "INVALID_SHA256_HASH": "invalid_hash",
+    "MONTHLY_LIMIT_REACHED": "quota_exceeded",
+    "AUTHENTICATION_REQUIRED": "missing_api_key",
+    "INVALID_ID": "invalid_certificate_id",
+}
+
+
+def family_envelope(status: int, code: str, message: str, request_id: str) -> Response:
+    return JSONResponse(
+        {
+            "error": {
+                "code": _CODES.get(code, code.lower()),
+                "message": message,
+                "requestId": request_id,
+            }
+        },
+        status_code=status,
+    )
+
+
+register_envelope("/v1/", family_envelope)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": FamilyError, "description": text}
+    for status, text in {
+        400: "Invalid input",
+        401: "Missing or invalid API key",
+        403: "Plan not entitled or scope missing",
+        404: "Not found",
+        409: "Duplicate",
+        413: "Body too large",
+        429: "Rate limit or quota reached",
+        500: "Internal error",
+    }.items()
+}
+
+
+# Unstorable text (NUL, a lone surrogate) in a field is that field's error.
+FIELD_CODES = {
+    "sha256Hash": "INVALID_SHA256_HASH",
+    "fileName": "INVALID_FILE_NAME",
+    "fileType": "INVALID_FILE_TYPE",
+    "metadata": "INVALID_METADATA",
+}
+
+
+class InvalidField(ValidationError):
+    pass
+
+
+Reader = Annotated[Principal, Depends(api_principal(CERTIFICATES_READ, per_key=(GENERAL,)))]
+Lister = Annotated[Principal, Depends(api_principal(CERTIFICATES_READ, per_key=(LIST,)))]
+Writer = Annotated[
+    Principal,
+    Depends(api_principal(CERTIFICATES_WRITE, per_key=(CREATE,), per_ip=(CREATE_PER_IP,))),
+]
+
+
+def certificate(view: RecordView, base_url: str) -> dict[str, Any]:
+    return {
+        "certificateId": view.id,
+        "publicId": view.certificate_id,
+        "sha256Hash": view.sha256,
+        "fileName": view.filename,
+        "fileSize": view.file_size_bytes,
+        "fileType": view.file_type,
+        "status": STATUS[view.status],
+        "testMode": view.mode == "test",
+        # `{}` rather than null when none was given: the document's fan-out handler
+        # destructures `data.metadata` unconditionally.
+        "metadata": view.metadata or {},
+        "metadataPublic": view.public_metadata,
+        "createdAt": iso_millis(view.created_at),
+        "confirmedAt": iso_millis(view.confirmed_at),
+        "bitcoinTxid": view.blockchain_tx,
+        "bitcoinBlock": view.bitcoin_block,
+        "verifyUrl": f"{base_url}/v1/verify/{view.certificate_id}",
+        "proofUrl": f"{base_url}/v1/certificates/{view.id}/proof",
+        "otsUrl": f"{base_url}/v1/certificates/{view.id}/ots",
+    }
+
+
+def public_certificate(record: PublicRecord) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "publicId": record.certificate_id,
+        "sha256Hash": record.sha256,
+        "status": STATUS[record.status],
+        "testMode": False,
+        "createdAt": iso_millis(record.created_at),
+        "confirmedAt": iso_millis(record.confirmed_at),
+        "bitcoinTxid": record.blockchain_tx,
+        "bitcoinBlock": record.bitcoin_block,
+        "timestampToken": base64.b64encode(record.tsa_token).decode(),
+    }
+    if record.filename is not None:
+        body["fileName"] = record.filename
+        body["metadata"] = record.metadata or {}
+    return body
+
+
+def parse_certificate(payload: dict[str, Any]) -> NewRecord:
+    sha256 = normalize_sha256_hex(payload.get("sha256Hash"))
+    name = payload.get("fileName")
+    if not isinstance(name, str) or not name.strip() or len(name) > 1024 or has_control(name):
+        raise InvalidField(
+            "`fileName` must be a non-empty string of at most 1024 characters.",
+            code="INVALID_FILE_NAME",
+        )
+    size = payload.get("fileSize")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= 2**53 - 1:
+        raise InvalidField("`fileSize` must be a non-negative integer.", code="INVALID_FILE_SIZE")
+    file_type = payload.get("fileType")
+    if file_type is not None and (
+        not isinstance(file_type, str) or len(file_type) > 255 or has_control(file_type)
+    ):
+        raise InvalidField(
+            "`fileType` must be a string of at most 255 characters.", code="INVALID_FILE_TYPE"
+        )
+    public = payload.get("metadataPublic", False)
+    if not isinstance(public, bool):
+        raise InvalidField("`metadataPublic` must be a boolean.", code="INVALID_METADATA")
+    return NewRecord(
+        sha256=sha256,
+        filename=name,
+        file_size_bytes=size,
+        file_type=file_type,
+        channel="certificates",
+        metadata=check_metadata(payload.get("metadata")),
+        public_metadata=public,
+        distinct_by_metadata=True,
+    )
+
+
+def _create(
+    runtime: Runtime, principal: Principal, body: bytes, content_type: str, request_id: str
+) -> Response:
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise InvalidField("Send JSON with `Content-Type: application/json`.", code="INVALID_JSON")
+    new = parse_certificate(parse_json_object(body, field_codes=FIELD_CODES))
+    try:
+        view = runtime.records.create(owner_of(principal), principal.plan, new)
+    except DuplicateRecord as duplicate:
+        return _duplicate(duplicate, request_id)
+    return JSONResponse(certificate(view, runtime.settings.base_url), status_code=201)
+
+
+def _duplicate(duplicate: DuplicateRecord, request_id: str) -> Response:
+    """409 naming the certificate that already holds this hash and metadata, so a client
+    that lost the first answer can carry on with it."""
+    return JSONResponse(
+        {
+            "error": {
+                "code": "duplicate_certificate",
+                "message": (
+                    f"This hash was already certified with the same metadata in this mode, "
+                    f"as certificate {duplicate.existing_id}; reuse it, or send different "
+                    "metadata to certify the hash for another purpose."
+                ),
+                "requestId": request_id,
+                "certificateId": duplicate.existing_id,
+                "publicId": duplicate.existing_certificate_id,
+            }
+        },
+        status_code=409,
+    )
+
+
+@router.post(
+    "/certificates",
+    status_code=201,
+    response_model=Certificate,
+    responses=ERRORS,
+    summary="Certify a SHA-256 hash",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CertificateCreate.model_json_schema()}},
+        }
+    },
+)
+async def create_certificate(request: Request, principal: Writer) -> Response:
+    body = await request.body()
+    return await run_in_threadpool(
+        _create,
+        runtime_of(request),
+        principal,
+        body,
+        request.headers.get("content-type", ""),
+        request_id_of(request),
+    )
+
+
+@router.get(
+    "/certificates",
+    response_model=CertificateList,
+    responses=ERRORS,
+    summary="List certificates, newest first",
+)
+def list_certificates(
+    request: Request,
+    principal: Lister,
+    limit: int = Query(default=20, ge=1, le=100),
+    cursor: str | None = None,
+) -> JSONResponse:
+    before = None
+    if cursor is not None:
+        try:
+            before = parse_iso8601(base64.urlsafe_b64decode(cursor.encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidField(
+                "`cursor` must be a `nextCursor` from a previous page.", code="INVALID_CURSOR"
+            ) from None
+    runtime = runtime_of(request)
+    page = runtime.records.page(owner_of(principal), statuses=None, before=before, limit=limit)
+    next_cursor = (
+        base64.urlsafe_b64encode(iso_micros(page.next_cursor).encode()).decode()
+        if page.next_cursor
+        else None
+    )
+    return JSONResponse(
+        {
+            "data": [certificate(v, runtime.settings.base_url) for v in page.items],
+            "hasMore": next_cursor is not None,
+            "nextCursor": next_cursor,
+        }
+    )
+
+
+def _owned(request: Request, principal: Principal, certificate_id: str) -> RecordView:
+    records = runtime_of(request).records
+    owner = owner_of(principal)
+    try:
+        return records.get(owner, str(uuid.UUID(certificate_id)))
+    except ValueError:
+        return records.get_by_public_id(owner, certificate_id.upper())
+
+
+@router.get(
+    "/certificates/{certificate_id}",
+    response_model=Certificate,
+    responses=ERRORS,
+    summary="Fetch a certificate by certificateId or publicId",
+)
+def get_certificate(request: Request, principal: Reader, certificate_id: str) -> JSONResponse:
+    view = _owned(request, principal, certificate_id)
+    return JSONResponse(certificate(view, runtime_of(request).settings.base_url))
+
+
+@router.get(
+    "/certificates/{certificate_id}/proof",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}, **ERRORS},
+    summary="The certificate's proof bundle",
+)
+def get_proof(request: Request, principal: Reader, certificate_id: str) -> Response:
+    view = _owned(request, principal, certificate_id)
+    _, bundle = runtime_of(request).proofs.bundle(owner_of(principal), view.id)
+    return Response(canonical_json(bundle), media_type="application/json")
+
+
+@router.get(
+    "/certificates/{certificate_id}/ots",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}, **ERRORS},
+    summary="The certificate's OpenTimestamps file",
+)
+def get_ots(request: Request, principal: Reader, certificate_id: str) -> Response:
+    view = _owned(request, principal, certificate_id)
+    _, ots = runtime_of(request).proofs.ots_file(owner_of(principal), view.id)
+    return Response(
+        ots,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": attachment(f"{view.certificate_id}.ots")},
+    )
+
+
+@router.get(
+    "/certificates/{certificate_id}/certificate.pdf",
+    response_class=Response,
+    responses={**PDF_RESPONSE, **ERRORS},
+    summary="The certificate as a sealed PDF",
+)
+def get_certificate_pdf(request: Request, principal: Reader, certificate_id: str) -> Response:
+    view = _owned(request, principal, certificate_id)
+    runtime = runtime_of(request)
+    return pdf_response(runtime.certificate_pdfs.certificate(owner_of(principal), view.id))
+
+
+@router.get(
+    "/verify/{key}",
+    response_model=VerifyResult,
+    responses={**ERRORS, 404: {"model": VerifyResult, "description": "Never certified here"}},
+    summary="Public: was this hash or publicId certified, when, and how proven",
+)
+def verify(request: Request, key: str) -> JSONResponse:
+    record_rate(request, limiter_of(request).hit(VERIFY, client_ip(request)))
+    records = runtime_of(request).records
+    if _HEX64.match(key):
+        digest = key.lower()
+        found = [public_certificate(r) for r in records.public_by_hash(digest)]
+        return JSONResponse(
+            {"verified": bool(found), "sha256Hash": digest, "certificates": found},
+            status_code=200 if found else 404,
+        )
+    try:
+        record = records.public_by_certificate_id(key.upper())
+    except RecordNotFound:
+        return JSONResponse(
+            {"verified": False, "sha256Hash": None, "certificates": []}, status_code=404
+        )
+    return JSONResponse(
+        {
+            "verified": True,
+            "sha256Hash": record.sha256,
+            "certificates": [public_certificate(record)],
+        }
+    )
+
+
+@router.get(
+    "/openapi.yaml",
+    response_class=Response,
+    responses={200: {"content": {"application/yaml": {}}}},
+    summary="This API's OpenAPI document, as YAML",
+)
+def openapi_yaml(request: Request) -> Response:
+    document = request.app.openapi()
+    return Response(
+        yaml.safe_dump(document, sort_keys=False, allow_unicode=True), media_type="application/yaml"
+    )

@@ -1,0 +1,1 @@
+"""/api/l402 (l402-pay-per-request-api.txt)."""

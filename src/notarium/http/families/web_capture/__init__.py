@@ -1,0 +1,1 @@
+"""/api/v1/certificates (web-capture-certificates-api.txt)."""

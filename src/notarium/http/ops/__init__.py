@@ -1,0 +1,1 @@
+"""Operator and protocol routes: admin, /tsa, log, pki."""

@@ -1,0 +1,1 @@
+"""Public pages: verification, PDF check, assisted capture."""

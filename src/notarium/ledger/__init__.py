@@ -1,0 +1,1 @@
+"""Pipeline services (records, tokens, anchoring, log, proofs, accounts); own the transactions."""

@@ -1,0 +1,1 @@
+"""Subscribers to ledger events: webhooks and mail."""

@@ -1,5 +1,0 @@
-"""Key and certificate material: a private CA, the TSA certificate and signing keys."""
-
-from notarium.pki.keystore import KeyStore
-
-__all__ = ["KeyStore"]

@@ -1,0 +1,1 @@
+"""Products on the ledger: web capture, PDF seal, certificate PDFs, L402."""

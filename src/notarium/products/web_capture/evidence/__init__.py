@@ -1,0 +1,1 @@
+"""Builds, signs and time-stamps a capture's evidence package."""
