@@ -131,13 +131,17 @@ def envelope_at(scope: Scope) -> tuple[Envelope, Family | None]:
 
 def answer(request: Request, exc: BaseException) -> Response:
     """The error response for ``exc`` in the request's family envelope."""
+    return _answer(request, exc)[0]
+
+
+def _answer(request: Request, exc: BaseException) -> tuple[Response, Wire]:
     envelope, family = envelope_at(request.scope)
     wire = (family.errors if family is not None else LEGACY).lookup(exc)
     response = envelope(wire.status, _code(wire), message_of(exc), request_id_of(request))
     if wire.fields:
         response = _with_fields(response, wire)
     response.headers.update(wire.headers)
-    return response
+    return response, wire
 
 
 def _code(wire: Wire) -> str:
@@ -176,8 +180,8 @@ async def handle(request: Request, exc: Exception) -> Response:
     known = isinstance(exc, NotariumError | HTTPException | RequestValidationError)
     if not known:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-    response = answer(request, exc)
-    if isinstance(exc, NotariumError) and response.status_code >= 500:
+    response, wire = _answer(request, exc)
+    if isinstance(exc, NotariumError) and wire.status >= 500:
         log.error("domain error %s: %s", exc.code, exc.message, exc_info=exc)
     if response.status_code == 405:
         allow = getattr(request.app.state, "allow", None)
