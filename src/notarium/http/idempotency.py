@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -100,7 +101,10 @@ def idempotent(operation: str, principal: Callable[..., Principal]) -> Any:
                 await _settle(request, service, outcome, error)
             raise
         except BaseException:
-            await run_in_threadpool(service.release, outcome)
+            # Shielded: a client that went away (a cancellation) must not leave the key
+            # claimed until its lease runs out.
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(service.release, outcome)
             raise
         if not scope.completed:
             await run_in_threadpool(service.release, outcome)
