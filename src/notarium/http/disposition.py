@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from notarium.core.text import CONTROL
+
 MAX_NAME = 200
-# C0, DEL and C1 controls would end or corrupt the header; path separators name
-# directories on the receiving side.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Path separators name directories on the receiving side. (Controls, the one rule of
+# `core.text.CONTROL`, would end or corrupt the header.)
 _SEPARATORS = re.compile(r"[/\\]")
 # What the quoted fallback may carry unchanged: printable ASCII but `"`, `\` and `%`.
 _FALLBACK_UNSAFE = re.compile(r'[^\x20-\x7e]|["\\%]')
@@ -27,7 +28,7 @@ _ATTR_SAFE = "!#$&+.^_`|~-"
 def clean_filename(name: str, fallback: str) -> str:
     """The name with controls dropped and path separators replaced, at most ``MAX_NAME``
     characters; ``fallback`` when nothing usable is left."""
-    cleaned = _SEPARATORS.sub("_", _CONTROLS.sub("", name)).strip()[:MAX_NAME]
+    cleaned = _SEPARATORS.sub("_", CONTROL.sub("", name)).strip()[:MAX_NAME]
     return cleaned if cleaned.strip(".") else fallback
 
 

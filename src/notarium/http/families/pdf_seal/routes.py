@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from notarium.adapters.ratelimit.limiter import Bucket
-from notarium.http.deps import api_principal, owner_of, runtime_of
+from notarium.http import fields
+from notarium.http.deps import Seal, api_principal, owner_of
 from notarium.http.disposition import attachment
 from notarium.http.multipart import InvalidUpload, single_file_form
 from notarium.http.openapi_responses import error_responses
@@ -22,17 +23,13 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/api/v1", tags=["seal"])
 
+PATH = "/api/v1/seal"
+
 MAX_PDF = 10 * 1024 * 1024
 MAX_UPLOAD = MAX_PDF + 64 * 1024  # the PDF plus multipart framing and the small fields
 SEALS = Bucket("seal", 30)
-_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
 Sealer = Annotated[Principal, Depends(api_principal(SEAL, per_key=(SEALS,)))]
-
-
-def _filename(name: str | None) -> str:
-    cleaned = _UNSAFE.sub("_", (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip(" ._")
-    return cleaned[:150] or "sealed.pdf"
 
 
 RECT_DEFAULTS = (("x1", 36), ("y1", 36), ("x2", 276), ("y2", 116))
@@ -100,7 +97,7 @@ def _visible(form: Any) -> VisibleStamp | None:
     },
     summary="Seal a PDF (PAdES, time-stamped by the service's TSA)",
 )
-async def seal(request: Request, principal: Sealer) -> Response:
+async def seal(request: Request, principal: Sealer, service: Seal) -> Response:
     async with single_file_form(request, max_fields=16) as (form, upload):
         reason = form.get("reason")
         if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
@@ -108,12 +105,11 @@ async def seal(request: Request, principal: Sealer) -> Response:
         level = str(form.get("level", "B-T"))
         if level not in ("B-T", "B-LT", "B-LTA"):
             raise InvalidUpload("`level` must be B-T, B-LT or B-LTA.")
-        runtime = runtime_of(request)
-        sealed = await runtime.seal.seal(
+        sealed = await service.seal(
             owner_of(principal),
             principal.plan,
             upload.file,
-            filename=_filename(upload.filename),
+            filename=fields.safe_download_name(upload.filename, fallback="sealed.pdf"),
             reason=reason.strip('"') if isinstance(reason, str) else None,
             level=cast(Literal["B-T", "B-LT", "B-LTA"], level),
             visible=_visible(form),
