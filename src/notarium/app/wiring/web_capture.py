@@ -16,8 +16,8 @@ from notarium.ledger.tsa.ports import SerialSource
 from notarium.products.web_capture.browser.ports import CaptureEngine
 from notarium.products.web_capture.coverage import CoverageChecker
 from notarium.products.web_capture.evidence.service import build_evidence_service
-from notarium.products.web_capture.evidence_packager import EvidencePackager
 from notarium.products.web_capture.links import LinkSigner
+from notarium.products.web_capture.packaging import EvidencePackager
 from notarium.products.web_capture.service import WebCaptureService
 
 

@@ -49,13 +49,12 @@ from notarium.products.web_capture.live_sessions import (
     LiveSessions,
     Viewer,
 )
-from notarium.products.web_capture.ports import EvidencePackager
+from notarium.products.web_capture.packaging import EvidencePackager
 from notarium.products.web_capture.values import (
     AssistGrant,
     CertificationFailed,
     DailyQuotaExceeded,
     EvidenceFile,
-    GrantUnusable,
     SubscriptionRequired,
     WebCaptureView,
 )
@@ -80,7 +79,7 @@ def seconds_to_next_day(instant: datetime) -> int:
     return max(1, int((day + timedelta(days=1) - instant).total_seconds()))
 
 
-def view_of(row: WebCapture, certificate_id: str) -> WebCaptureView:
+def view_of(row: WebCapture, certificate_id: str, record_status: str) -> WebCaptureView:
     return WebCaptureView(
         recording_id=row.id,
         certificate_id=certificate_id,
@@ -92,6 +91,7 @@ def view_of(row: WebCapture, certificate_id: str) -> WebCaptureView:
         created_at=row.created_at,
         mode=row.mode,
         facts=dict(row.facts),
+        record_status=record_status,
     )
 
 
@@ -187,17 +187,6 @@ class WebCaptureService:
             self._release(owner, period)
             raise
 
-    async def certify_result(
-        self, owner: Owner, plan: Plan, url: str, result: CaptureResult
-    ) -> WebCaptureView:
-        """Certify what an assisted session captured, under the same allowance rules."""
-        period = await asyncio.to_thread(self._reserve, owner, plan)
-        try:
-            return await asyncio.to_thread(self._certify_result, owner, plan, url, result)
-        except BaseException:
-            self._release(owner, period)
-            raise
-
     def _certify_result(
         self,
         owner: Owner,
@@ -261,6 +250,7 @@ class WebCaptureService:
             created_at=record.created_at,
             mode=owner.mode,
             facts=facts,
+            record_status=record.status,
         )
 
     # -- assisted capture --------------------------------------------------------------
@@ -298,13 +288,6 @@ class WebCaptureService:
         if grant.expires_at <= self.clock.now():
             raise AssistLinkExpired("This assisted-capture link has expired.")
         return grant
-
-    def close_grant(self, token: str, capture_id: str) -> None:
-        with self.sessions.begin() as session:
-            grant = CaptureRepository(session).grant(_token_hash(token), lock=True)
-            if grant is None or grant.capture_id is not None:
-                raise GrantUnusable("This assisted-capture link was already used.")
-            grant.capture_id = capture_id
 
     def _usable_grant(self, token: str) -> tuple[AssistedCaptureGrant, Plan]:
         """The grant and its account's current plan, while the key that asked for it
