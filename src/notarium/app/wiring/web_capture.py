@@ -66,5 +66,6 @@ def build_webcaptures(
         policy,
         clock,
         coverage=CoverageChecker(policy, clock),
+        base_url=settings.base_url,
         assist_lifetime=timedelta(seconds=settings.capture_assisted_ttl),
     )

@@ -65,9 +65,10 @@ CHANNEL = "capture"
 class AssistanceRequired(BotProtectionBlocked):
     """A blocked capture, with the link a person can use to clear the challenge."""
 
-    def __init__(self, blocked: BotProtectionBlocked, grant: AssistGrant) -> None:
+    def __init__(self, blocked: BotProtectionBlocked, grant: AssistGrant, link: str) -> None:
         super().__init__(blocked.message, kind=blocked.kind)
         self.grant = grant
+        self.link = link
 
 
 def capture_period(instant: datetime) -> str:
@@ -107,6 +108,7 @@ class WebCaptureService:
         clock: Clock,
         *,
         coverage: CoverageChecker,
+        base_url: str,
         assist_lifetime: timedelta = timedelta(minutes=10),
     ) -> None:
         self.coverage = coverage
@@ -120,6 +122,8 @@ class WebCaptureService:
         self.policy = policy
         self.clock = clock
         self.assist_lifetime = assist_lifetime
+        # Where a person opens an assisted-capture link (the public assist page).
+        self.base_url = base_url
         self._live = LiveSessions(clock)
 
     def engine(self) -> CaptureEngine:
@@ -181,7 +185,8 @@ class WebCaptureService:
         except BotProtectionBlocked as blocked:
             self._release(owner, period)
             grant = await asyncio.to_thread(self._grant, owner, key_id, checked, blocked.kind)
-            raise AssistanceRequired(blocked, grant) from None
+            link = f"{self.base_url}/assist/{grant.token}"
+            raise AssistanceRequired(blocked, grant, link) from None
         except BaseException:
             # Synchronously: a cancelled request must still give its reservation back.
             self._release(owner, period)

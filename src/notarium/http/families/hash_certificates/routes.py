@@ -26,7 +26,7 @@ from notarium.http.deps import (
     runtime_of,
 )
 from notarium.http.disposition import attachment
-from notarium.http.errors import register_envelope, request_id_of
+from notarium.http.errors import request_id_of
 from notarium.http.families.hash_certificates import present
 from notarium.http.families.hash_certificates.schemas import (
     Certificate,
@@ -53,33 +53,6 @@ GENERAL = Bucket("v1-general", 120)
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
-# This family's error codes are lower snake case; the domain's shared codes are renamed
-# where the document's vocabulary differs.
-_CODES = {
-    "DUPLICATE_TIMESTAMP": "duplicate_certificate",
-    "TIMESTAMP_NOT_FOUND": "certificate_not_found",
-    "INVALID_SHA256_HASH": "invalid_hash",
-    "MONTHLY_LIMIT_REACHED": "quota_exceeded",
-    "AUTHENTICATION_REQUIRED": "missing_api_key",
-    "INVALID_ID": "invalid_certificate_id",
-}
-
-
-def family_envelope(status: int, code: str, message: str, request_id: str) -> Response:
-    return JSONResponse(
-        {
-            "error": {
-                "code": _CODES.get(code, code.lower()),
-                "message": message,
-                "requestId": request_id,
-            }
-        },
-        status_code=status,
-    )
-
-
-register_envelope("/v1/", family_envelope)
-
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": FamilyError, "description": text}
     for status, text in {
@@ -97,7 +70,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 # Unstorable text (NUL, a lone surrogate) in a field is that field's error.
 FIELD_CODES = {
-    "sha256Hash": "INVALID_SHA256_HASH",
+    "sha256Hash": "invalid_hash",
     "fileName": "INVALID_FILE_NAME",
     "fileType": "INVALID_FILE_TYPE",
     "metadata": "INVALID_METADATA",

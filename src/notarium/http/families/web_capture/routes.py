@@ -5,7 +5,6 @@ certificate PDF and the evidence package through pre-signed links."""
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -13,12 +12,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from notarium.adapters.ratelimit.limiter import Bucket
-from notarium.core.errors import NotariumError, ValidationError
+from notarium.core.errors import ValidationError
 from notarium.http.deps import api_principal, owner_of, runtime_of
 from notarium.http.disposition import attachment
-from notarium.http.errors import register_envelope, request_id_of, status_for
 from notarium.http.families.web_capture import present
-from notarium.http.families.web_capture.present import PREFIX
 from notarium.http.families.web_capture.schemas import (
     CaptureErrorBody,
     CertificateCreated,
@@ -29,50 +26,11 @@ from notarium.http.families.web_capture.schemas import (
 from notarium.http.formats import iso_millis, parse_json_object
 from notarium.ledger.accounts.scopes import CERTIFICATES_READ, CERTIFICATES_WRITE
 from notarium.ledger.accounts.service import Principal
-from notarium.products.web_capture.browser.errors import CaptureError, ServiceBusy
-from notarium.products.web_capture.service import AssistanceRequired
-from notarium.products.web_capture.values import DailyQuotaExceeded
 
 router = APIRouter(prefix="/api/v1", tags=["web captures"])
 
 CAPTURES = Bucket("capture-create", 30)
 READS = Bucket("capture-read", 120)
-BUSY_RETRY_AFTER = 30
-
-# The document's vocabulary for the domain's shared codes, and the statuses it gives them.
-_CODES: dict[str, tuple[str, int | None]] = {
-    "AUTHENTICATION_REQUIRED": ("invalid_api_key", None),
-    "INVALID_API_KEY": ("invalid_api_key", None),
-    "API_KEY_REVOKED": ("invalid_api_key", None),
-    "PLAN_NOT_ENTITLED": ("api_access_required", 402),
-    "INSUFFICIENT_SCOPE": ("insufficient_scope", None),
-    "PAYLOAD_TOO_LARGE": ("payload_too_large", None),
-    "RATE_LIMITED": ("rate_limited", None),
-    "INVALID_JSON": ("invalid_json", None),
-    "INVALID_REQUEST": ("invalid_request", None),
-    "NOT_FOUND": ("not_found", None),
-    "INTERNAL_ERROR": ("internal_error", None),
-    "capture_failed": ("capture_failed", 502),
-    "certification_failed": ("certification_failed", 502),
-    "service_busy": ("service_busy", 429),
-    "bot_protection_blocked": ("bot_protection_blocked", 422),
-}
-
-
-def family_envelope(status: int, code: str, message: str, request_id: str) -> Response:
-    mapped, override = _CODES.get(code, (code.lower(), None))
-    if mapped.startswith("jwt_") or (status == 401 and mapped != "invalid_api_key"):
-        # Every credential failure reads the same to a client of this family.
-        mapped = "invalid_api_key"
-    return JSONResponse(
-        {"error": mapped, "message": message, "requestId": request_id},
-        status_code=override or status,
-    )
-
-
-register_envelope(PREFIX, family_envelope)
-register_envelope("/api/v1/coverage", family_envelope)
-register_envelope("/files/captures/", family_envelope)
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -115,15 +73,6 @@ async def _json_body(request: Request) -> dict[str, Any]:
     )
 
 
-def _error(request: Request, error: NotariumError, **extra: Any) -> Response:
-    response = family_envelope(status_for(error), error.code, error.message, request_id_of(request))
-    if extra:
-        body = json.loads(bytes(response.body))
-        body.update(extra)
-        response = JSONResponse(body, status_code=response.status_code)
-    return response
-
-
 @router.post(
     "/certificates",
     status_code=201,
@@ -135,28 +84,9 @@ def _error(request: Request, error: NotariumError, **extra: Any) -> Response:
 async def create_certificate(request: Request, principal: Writer) -> Response:
     runtime = runtime_of(request)
     payload = await _json_body(request)
-    try:
-        view = await runtime.webcaptures.certify(
-            owner_of(principal), principal.plan, principal.key_id, payload.get("url")
-        )
-    except AssistanceRequired as blocked:
-        return _error(
-            request,
-            blocked,
-            protection=blocked.kind,
-            assistedCaptureUrl=f"{runtime.settings.base_url}/assist/{blocked.grant.token}",
-            assistedCaptureExpiresAt=iso_millis(blocked.grant.expires_at),
-        )
-    except ServiceBusy as busy:
-        response = _error(request, busy)
-        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
-        return response
-    except DailyQuotaExceeded as exhausted:
-        response = _error(request, exhausted)
-        response.headers["Retry-After"] = str(exhausted.retry_after)
-        return response
-    except CaptureError as failed:
-        return _error(request, failed)
+    view = await runtime.webcaptures.certify(
+        owner_of(principal), principal.plan, principal.key_id, payload.get("url")
+    )
     return JSONResponse(present.created(view), status_code=201)
 
 
