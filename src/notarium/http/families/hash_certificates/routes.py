@@ -53,7 +53,7 @@ GENERAL = Bucket("v1-general", 120)
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
-ERRORS: dict[int | str, dict[str, Any]] = {
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": FamilyError, "description": text}
     for status, text in {
         400: "Invalid input",
@@ -123,7 +123,7 @@ def _duplicate(duplicate: DuplicateRecord, request_id: str) -> Response:
     "/certificates",
     status_code=201,
     response_model=Certificate,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Certify a SHA-256 hash",
     openapi_extra={
         "requestBody": {
@@ -147,7 +147,7 @@ async def create_certificate(request: Request, principal: Writer) -> Response:
 @router.get(
     "/certificates",
     response_model=CertificateList,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="List certificates, newest first",
 )
 def list_certificates(
@@ -192,7 +192,7 @@ def _owned(request: Request, principal: Principal, certificate_id: str) -> Recor
 @router.get(
     "/certificates/{certificate_id}",
     response_model=Certificate,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Fetch a certificate by certificateId or publicId",
 )
 def get_certificate(request: Request, principal: Reader, certificate_id: str) -> JSONResponse:
@@ -203,7 +203,7 @@ def get_certificate(request: Request, principal: Reader, certificate_id: str) ->
 @router.get(
     "/certificates/{certificate_id}/proof",
     response_class=Response,
-    responses={200: {"content": {"application/json": {}}}, **ERRORS},
+    responses={200: {"content": {"application/json": {}}}, **ERROR_RESPONSES},
     summary="The certificate's proof bundle",
 )
 def get_proof(request: Request, principal: Reader, certificate_id: str) -> Response:
@@ -215,7 +215,7 @@ def get_proof(request: Request, principal: Reader, certificate_id: str) -> Respo
 @router.get(
     "/certificates/{certificate_id}/ots",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}, **ERRORS},
+    responses={200: {"content": {"application/octet-stream": {}}}, **ERROR_RESPONSES},
     summary="The certificate's OpenTimestamps file",
 )
 def get_ots(request: Request, principal: Reader, certificate_id: str) -> Response:
@@ -231,7 +231,7 @@ def get_ots(request: Request, principal: Reader, certificate_id: str) -> Respons
 @router.get(
     "/certificates/{certificate_id}/certificate.pdf",
     response_class=Response,
-    responses={**PDF_RESPONSE, **ERRORS},
+    responses={**PDF_RESPONSE, **ERROR_RESPONSES},
     summary="The certificate as a sealed PDF",
 )
 def get_certificate_pdf(request: Request, principal: Reader, certificate_id: str) -> Response:
@@ -243,7 +243,10 @@ def get_certificate_pdf(request: Request, principal: Reader, certificate_id: str
 @router.get(
     "/verify/{key}",
     response_model=VerifyResult,
-    responses={**ERRORS, 404: {"model": VerifyResult, "description": "Never certified here"}},
+    responses={
+        **ERROR_RESPONSES,
+        404: {"model": VerifyResult, "description": "Never certified here"},
+    },
     summary="Public: was this hash or publicId certified, when, and how proven",
 )
 def verify(request: Request, key: str) -> JSONResponse:

@@ -11,7 +11,7 @@ from notarium.adapters.ratelimit.limiter import Bucket
 from notarium.formats.webhook_signature import ASYMMETRIC_VERSION
 from notarium.http.deps import api_principal, runtime_of
 from notarium.http.families.hash_certificates import present
-from notarium.http.families.hash_certificates.routes import ERRORS
+from notarium.http.families.hash_certificates.routes import ERROR_RESPONSES
 from notarium.http.families.hash_certificates.schemas import InvalidField
 from notarium.http.formats import parse_json_object
 from notarium.ledger.accounts.scopes import WEBHOOKS_READ, WEBHOOKS_WRITE
@@ -46,7 +46,7 @@ JSON_BODY = {
 @router.post(
     "",
     status_code=201,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     openapi_extra=JSON_BODY,
     summary="Register an endpoint; its whsec_ secret is shown once",
 )
@@ -71,7 +71,7 @@ async def create(request: Request, principal: Writer) -> JSONResponse:
     return JSONResponse({**present.endpoint(view), "secret": secret}, status_code=201)
 
 
-@router.get("", responses=ERRORS, summary="List the endpoints of this key's mode")
+@router.get("", responses=ERROR_RESPONSES, summary="List the endpoints of this key's mode")
 def list_endpoints(request: Request, principal: Reader) -> JSONResponse:
     views = runtime_of(request).webhooks.list_endpoints(principal.account_id, principal.mode)
     return JSONResponse({"data": [present.endpoint(v) for v in views]})
@@ -94,7 +94,7 @@ def signing_key(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/{webhook_id}", responses=ERRORS, summary="Fetch an endpoint")
+@router.get("/{webhook_id}", responses=ERROR_RESPONSES, summary="Fetch an endpoint")
 def get(request: Request, principal: Reader, webhook_id: str) -> JSONResponse:
     return JSONResponse(
         present.endpoint(
@@ -105,7 +105,7 @@ def get(request: Request, principal: Reader, webhook_id: str) -> JSONResponse:
 
 @router.patch(
     "/{webhook_id}",
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     openapi_extra=JSON_BODY,
     summary="Change active, url or events",
 )
@@ -126,7 +126,7 @@ async def update(request: Request, principal: Writer, webhook_id: str) -> JSONRe
     "/{webhook_id}",
     status_code=204,
     response_class=Response,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Delete an endpoint",
 )
 def delete(request: Request, principal: Writer, webhook_id: str) -> Response:
@@ -136,7 +136,7 @@ def delete(request: Request, principal: Writer, webhook_id: str) -> Response:
 
 @router.post(
     "/{webhook_id}/rotate-secret",
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="New secret; the old one stays valid, and signed with, for 24 hours",
 )
 def rotate(request: Request, principal: Writer, webhook_id: str) -> JSONResponse:
@@ -147,7 +147,9 @@ def rotate(request: Request, principal: Writer, webhook_id: str) -> JSONResponse
 
 
 @router.get(
-    "/{webhook_id}/deliveries", responses=ERRORS, summary="Recent deliveries with every attempt"
+    "/{webhook_id}/deliveries",
+    responses=ERROR_RESPONSES,
+    summary="Recent deliveries with every attempt",
 )
 def deliveries(request: Request, principal: Reader, webhook_id: str) -> JSONResponse:
     views = runtime_of(request).webhooks.deliveries(
@@ -159,7 +161,7 @@ def deliveries(request: Request, principal: Reader, webhook_id: str) -> JSONResp
 @router.post(
     "/{webhook_id}/deliveries/{delivery_id}/redeliver",
     status_code=202,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Send a delivery again",
 )
 def redeliver(
