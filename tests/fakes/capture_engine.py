@@ -75,6 +75,7 @@ def with_scripted_captures(
         policy,
         runtime.clock,
         coverage=CoverageChecker(policy, runtime.clock),
+        base_url=real.base_url,
         assist_lifetime=timedelta(minutes=10),
     )
     return dataclasses.replace(runtime, webcaptures=service)

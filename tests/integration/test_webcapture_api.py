@@ -5,6 +5,7 @@ evidence, the record, the allowance and the envelope are real."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 from conftest import Tenant, make_tenant
 from fakes.capture_engine import ScriptedEngine, with_scripted_captures
@@ -288,3 +290,46 @@ def test_close_releases_the_engine(capture_runtime: Runtime, engine: ScriptedEng
     assert service.engine() is engine
     asyncio.run(service.close())
     assert service._engine is None
+
+
+@contextlib.contextmanager
+def selects_on(engine: Engine) -> Iterator[list[str]]:
+    """Every SELECT that reads a table, as sent to the database while the block runs."""
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        text = " ".join(statement.split()).lower()
+        if text.startswith("select") and " from " in text:
+            seen.append(text)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_the_list_and_a_read_cost_one_query_whatever_the_page_size(
+    api: TestClient, pro: Tenant, capture_runtime: Runtime
+) -> None:
+    for index in range(3):
+        assert post(api, pro, {"url": f"{URL}/{index}"}).status_code == 201  # type: ignore[attr-defined]
+    owner = Owner(pro.account_id, "live")
+    service = capture_runtime.webcaptures
+
+    with selects_on(capture_runtime.engine) as paged:
+        views = service.page(owner, before=None, limit=10)
+    assert len(views) == 3 and len(paged) == 1, paged
+    statuses = {v.record_id: capture_runtime.records.get(owner, v.record_id).status for v in views}
+    assert {v.record_id: v.record_status for v in views} == statuses
+
+    with selects_on(capture_runtime.engine) as read:
+        view = service.get(owner, views[0].recording_id)
+    assert len(read) == 1, read
+    assert view.record_status == statuses[view.record_id]
+
+    # Through the API: the records table is read once for the whole page, not per item.
+    with selects_on(capture_runtime.engine) as listed:
+        body = api.get("/api/v1/certificates", headers=pro.auth).json()
+    assert [item["recordStatus"] for item in body["data"]] == [v.record_status for v in views]
+    assert len([s for s in listed if " records " in f"{s} "]) == 1, listed

@@ -96,6 +96,7 @@ def runtime(settings: Settings, engine: PlaywrightCaptureEngine) -> Iterator[Run
             real.policy,
             real.clock,
             coverage=real.coverage,
+            base_url=real.base_url,
             assist_lifetime=real.assist_lifetime,
         )
         yield dataclasses.replace(made, webcaptures=shared)

@@ -21,10 +21,12 @@ class CaptureRepository:
         self.session.flush()
         self.session.add_all(artifacts)
 
-    def owned(self, account_id: str, mode: str, capture_id: str) -> tuple[WebCapture, str] | None:
-        """The capture and its record's public certificate id."""
+    def owned(
+        self, account_id: str, mode: str, capture_id: str
+    ) -> tuple[WebCapture, str, str] | None:
+        """The capture, its record's public certificate id and its record's status."""
         row = self.session.execute(
-            select(WebCapture, Record.certificate_id)
+            select(WebCapture, Record.certificate_id, Record.status)
             .join(Record, Record.id == WebCapture.record_id)
             .where(
                 WebCapture.id == capture_id,
@@ -32,23 +34,24 @@ class CaptureRepository:
                 WebCapture.mode == mode,
             )
         ).first()
-        return None if row is None else (row[0], row[1])
+        return None if row is None else (row[0], row[1], row[2])
 
     def get(self, capture_id: str) -> WebCapture | None:
         return self.session.get(WebCapture, capture_id)
 
     def page(
         self, account_id: str, mode: str, *, before: datetime | None, limit: int
-    ) -> list[tuple[WebCapture, str]]:
+    ) -> list[tuple[WebCapture, str, str]]:
+        """One query for the whole page, the records' ids and statuses joined in."""
         query = (
-            select(WebCapture, Record.certificate_id)
+            select(WebCapture, Record.certificate_id, Record.status)
             .join(Record, Record.id == WebCapture.record_id)
             .where(WebCapture.account_id == account_id, WebCapture.mode == mode)
         )
         if before is not None:
             query = query.where(WebCapture.created_at < before)
         query = query.order_by(WebCapture.created_at.desc(), WebCapture.id.desc()).limit(limit)
-        return [(row[0], row[1]) for row in self.session.execute(query)]
+        return [(row[0], row[1], row[2]) for row in self.session.execute(query)]
 
     def artifact(self, capture_id: str, name: str) -> CaptureArtifact | None:
         return self.session.get(CaptureArtifact, (capture_id, name))

@@ -16,8 +16,8 @@ from notarium.ledger.tsa.ports import SerialSource
 from notarium.products.web_capture.browser.ports import CaptureEngine
 from notarium.products.web_capture.coverage import CoverageChecker
 from notarium.products.web_capture.evidence.service import build_evidence_service
-from notarium.products.web_capture.evidence_packager import EvidencePackager
 from notarium.products.web_capture.links import LinkSigner
+from notarium.products.web_capture.packaging import EvidencePackager
 from notarium.products.web_capture.service import WebCaptureService
 
 
@@ -66,5 +66,6 @@ def build_webcaptures(
         policy,
         clock,
         coverage=CoverageChecker(policy, clock),
+        base_url=settings.base_url,
         assist_lifetime=timedelta(seconds=settings.capture_assisted_ttl),
     )

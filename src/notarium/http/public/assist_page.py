@@ -37,7 +37,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from notarium.app.runtime import Runtime
 from notarium.core.errors import NotariumError, ValidationError
 from notarium.http.deps import runtime_of
-from notarium.http.families.web_capture.routes import PREFIX
+from notarium.http.families.web_capture.present import links
 from notarium.http.formats import iso_millis
 from notarium.products.web_capture.browser.errors import (
     AssistedSessionClosed,
@@ -401,7 +401,6 @@ def _close_code(error: NotariumError) -> int:
 
 
 def _certified(view: WebCaptureView) -> dict[str, Any]:
-    base = f"{PREFIX}/{view.recording_id}"
     return {
         "type": "certified",
         "certificateId": view.certificate_id,
@@ -409,12 +408,7 @@ def _certified(view: WebCaptureView) -> dict[str, Any]:
         "url": view.url,
         "finalUrl": view.final_url,
         "assisted": view.assisted,
-        "links": {
-            "self": base,
-            "certificate": f"{base}/download",
-            "evidence": f"{base}/evidence",
-            "verify": f"/cert/{view.certificate_id}",
-        },
+        "links": {**links(view), "verify": f"/cert/{view.certificate_id}"},
     }
 
 

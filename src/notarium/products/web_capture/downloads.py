@@ -32,8 +32,8 @@ from notarium.products.certificate_pdf.facts import (
     fingerprint,
 )
 from notarium.products.certificate_pdf.service import CertificatePdfService
-from notarium.products.web_capture.evidence_packager import EVIDENCE_ZIP
 from notarium.products.web_capture.links import LinkInvalid
+from notarium.products.web_capture.packaging import EVIDENCE_ZIP
 from notarium.products.web_capture.service import WebCaptureService
 from notarium.products.web_capture.values import EvidenceFile, WebCaptureView
 

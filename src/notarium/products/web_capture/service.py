@@ -49,13 +49,12 @@ from notarium.products.web_capture.live_sessions import (
     LiveSessions,
     Viewer,
 )
-from notarium.products.web_capture.ports import EvidencePackager
+from notarium.products.web_capture.packaging import EvidencePackager
 from notarium.products.web_capture.values import (
     AssistGrant,
     CertificationFailed,
     DailyQuotaExceeded,
     EvidenceFile,
-    GrantUnusable,
     SubscriptionRequired,
     WebCaptureView,
 )
@@ -66,9 +65,10 @@ CHANNEL = "capture"
 class AssistanceRequired(BotProtectionBlocked):
     """A blocked capture, with the link a person can use to clear the challenge."""
 
-    def __init__(self, blocked: BotProtectionBlocked, grant: AssistGrant) -> None:
+    def __init__(self, blocked: BotProtectionBlocked, grant: AssistGrant, link: str) -> None:
         super().__init__(blocked.message, kind=blocked.kind)
         self.grant = grant
+        self.link = link
 
 
 def capture_period(instant: datetime) -> str:
@@ -80,7 +80,7 @@ def seconds_to_next_day(instant: datetime) -> int:
     return max(1, int((day + timedelta(days=1) - instant).total_seconds()))
 
 
-def view_of(row: WebCapture, certificate_id: str) -> WebCaptureView:
+def view_of(row: WebCapture, certificate_id: str, record_status: str) -> WebCaptureView:
     return WebCaptureView(
         recording_id=row.id,
         certificate_id=certificate_id,
@@ -92,6 +92,7 @@ def view_of(row: WebCapture, certificate_id: str) -> WebCaptureView:
         created_at=row.created_at,
         mode=row.mode,
         facts=dict(row.facts),
+        record_status=record_status,
     )
 
 
@@ -107,6 +108,7 @@ class WebCaptureService:
         clock: Clock,
         *,
         coverage: CoverageChecker,
+        base_url: str,
         assist_lifetime: timedelta = timedelta(minutes=10),
     ) -> None:
         self.coverage = coverage
@@ -120,6 +122,8 @@ class WebCaptureService:
         self.policy = policy
         self.clock = clock
         self.assist_lifetime = assist_lifetime
+        # Where a person opens an assisted-capture link (the public assist page).
+        self.base_url = base_url
         self._live = LiveSessions(clock)
 
     def engine(self) -> CaptureEngine:
@@ -181,20 +185,10 @@ class WebCaptureService:
         except BotProtectionBlocked as blocked:
             self._release(owner, period)
             grant = await asyncio.to_thread(self._grant, owner, key_id, checked, blocked.kind)
-            raise AssistanceRequired(blocked, grant) from None
+            link = f"{self.base_url}/assist/{grant.token}"
+            raise AssistanceRequired(blocked, grant, link) from None
         except BaseException:
             # Synchronously: a cancelled request must still give its reservation back.
-            self._release(owner, period)
-            raise
-
-    async def certify_result(
-        self, owner: Owner, plan: Plan, url: str, result: CaptureResult
-    ) -> WebCaptureView:
-        """Certify what an assisted session captured, under the same allowance rules."""
-        period = await asyncio.to_thread(self._reserve, owner, plan)
-        try:
-            return await asyncio.to_thread(self._certify_result, owner, plan, url, result)
-        except BaseException:
             self._release(owner, period)
             raise
 
@@ -261,6 +255,7 @@ class WebCaptureService:
             created_at=record.created_at,
             mode=owner.mode,
             facts=facts,
+            record_status=record.status,
         )
 
     # -- assisted capture --------------------------------------------------------------
@@ -298,13 +293,6 @@ class WebCaptureService:
         if grant.expires_at <= self.clock.now():
             raise AssistLinkExpired("This assisted-capture link has expired.")
         return grant
-
-    def close_grant(self, token: str, capture_id: str) -> None:
-        with self.sessions.begin() as session:
-            grant = CaptureRepository(session).grant(_token_hash(token), lock=True)
-            if grant is None or grant.capture_id is not None:
-                raise GrantUnusable("This assisted-capture link was already used.")
-            grant.capture_id = capture_id
 
     def _usable_grant(self, token: str) -> tuple[AssistedCaptureGrant, Plan]:
         """The grant and its account's current plan, while the key that asked for it

@@ -21,6 +21,8 @@ class WebCaptureView:
     created_at: datetime
     mode: str
     facts: dict[str, Any]
+    record_status: str
+    """The status of the record underneath (pending, anchoring, confirmed, failed)."""
 
 
 @dataclass(frozen=True)

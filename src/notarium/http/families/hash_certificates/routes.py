@@ -16,9 +16,6 @@ from starlette.concurrency import run_in_threadpool
 
 from notarium.adapters.ratelimit.limiter import Bucket
 from notarium.app.runtime import Runtime
-from notarium.core.errors import ValidationError
-from notarium.core.hashing.sha256 import normalize_sha256_hex
-from notarium.core.text import has_control
 from notarium.formats.canonical import canonical_json
 from notarium.http.deps import (
     api_principal,
@@ -29,21 +26,22 @@ from notarium.http.deps import (
     runtime_of,
 )
 from notarium.http.disposition import attachment
-from notarium.http.errors import register_envelope, request_id_of
+from notarium.http.errors import request_id_of
+from notarium.http.families.hash_certificates import present
 from notarium.http.families.hash_certificates.schemas import (
     Certificate,
     CertificateCreate,
     CertificateList,
     FamilyError,
+    InvalidField,
     VerifyResult,
 )
-from notarium.http.formats import iso_micros, iso_millis, parse_iso8601, parse_json_object
+from notarium.http.formats import iso_micros, parse_iso8601, parse_json_object
 from notarium.http.pdf_download import PDF_RESPONSE, pdf_response
 from notarium.ledger.accounts.scopes import CERTIFICATES_READ, CERTIFICATES_WRITE
 from notarium.ledger.accounts.service import Principal
 from notarium.ledger.records.errors import DuplicateRecord, RecordNotFound
-from notarium.ledger.records.metadata import check_metadata
-from notarium.ledger.records.values import PUBLIC_STATUS, NewRecord, PublicRecord, RecordView
+from notarium.ledger.records.values import RecordView
 
 router = APIRouter(prefix="/v1", tags=["certificates"])
 
@@ -53,37 +51,9 @@ VERIFY = Bucket("v1-verify-ip", 30)
 CREATE_PER_IP = Bucket("v1-create-ip", 60)
 GENERAL = Bucket("v1-general", 120)
 
-STATUS = PUBLIC_STATUS
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
-# This family's error codes are lower snake case; the domain's shared codes are renamed
-# where the document's vocabulary differs.
-_CODES = {
-    "DUPLICATE_TIMESTAMP": "duplicate_certificate",
-    "TIMESTAMP_NOT_FOUND": "certificate_not_found",
-    "INVALID_SHA256_HASH": "invalid_hash",
-    "MONTHLY_LIMIT_REACHED": "quota_exceeded",
-    "AUTHENTICATION_REQUIRED": "missing_api_key",
-    "INVALID_ID": "invalid_certificate_id",
-}
-
-
-def family_envelope(status: int, code: str, message: str, request_id: str) -> Response:
-    return JSONResponse(
-        {
-            "error": {
-                "code": _CODES.get(code, code.lower()),
-                "message": message,
-                "requestId": request_id,
-            }
-        },
-        status_code=status,
-    )
-
-
-register_envelope("/v1/", family_envelope)
-
-ERRORS: dict[int | str, dict[str, Any]] = {
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": FamilyError, "description": text}
     for status, text in {
         400: "Invalid input",
@@ -100,15 +70,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 # Unstorable text (NUL, a lone surrogate) in a field is that field's error.
 FIELD_CODES = {
-    "sha256Hash": "INVALID_SHA256_HASH",
+    "sha256Hash": "invalid_hash",
     "fileName": "INVALID_FILE_NAME",
     "fileType": "INVALID_FILE_TYPE",
     "metadata": "INVALID_METADATA",
 }
-
-
-class InvalidField(ValidationError):
-    pass
 
 
 Reader = Annotated[Principal, Depends(api_principal(CERTIFICATES_READ, per_key=(GENERAL,)))]
@@ -119,92 +85,17 @@ Writer = Annotated[
 ]
 
 
-def certificate(view: RecordView, base_url: str) -> dict[str, Any]:
-    return {
-        "certificateId": view.id,
-        "publicId": view.certificate_id,
-        "sha256Hash": view.sha256,
-        "fileName": view.filename,
-        "fileSize": view.file_size_bytes,
-        "fileType": view.file_type,
-        "status": STATUS[view.status],
-        "testMode": view.mode == "test",
-        # `{}` rather than null when none was given: the document's fan-out handler
-        # destructures `data.metadata` unconditionally.
-        "metadata": view.metadata or {},
-        "metadataPublic": view.public_metadata,
-        "createdAt": iso_millis(view.created_at),
-        "confirmedAt": iso_millis(view.confirmed_at),
-        "bitcoinTxid": view.blockchain_tx,
-        "bitcoinBlock": view.bitcoin_block,
-        "verifyUrl": f"{base_url}/v1/verify/{view.certificate_id}",
-        "proofUrl": f"{base_url}/v1/certificates/{view.id}/proof",
-        "otsUrl": f"{base_url}/v1/certificates/{view.id}/ots",
-    }
-
-
-def public_certificate(record: PublicRecord) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "publicId": record.certificate_id,
-        "sha256Hash": record.sha256,
-        "status": STATUS[record.status],
-        "testMode": False,
-        "createdAt": iso_millis(record.created_at),
-        "confirmedAt": iso_millis(record.confirmed_at),
-        "bitcoinTxid": record.blockchain_tx,
-        "bitcoinBlock": record.bitcoin_block,
-        "timestampToken": base64.b64encode(record.tsa_token).decode(),
-    }
-    if record.filename is not None:
-        body["fileName"] = record.filename
-        body["metadata"] = record.metadata or {}
-    return body
-
-
-def parse_certificate(payload: dict[str, Any]) -> NewRecord:
-    sha256 = normalize_sha256_hex(payload.get("sha256Hash"))
-    name = payload.get("fileName")
-    if not isinstance(name, str) or not name.strip() or len(name) > 1024 or has_control(name):
-        raise InvalidField(
-            "`fileName` must be a non-empty string of at most 1024 characters.",
-            code="INVALID_FILE_NAME",
-        )
-    size = payload.get("fileSize")
-    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= 2**53 - 1:
-        raise InvalidField("`fileSize` must be a non-negative integer.", code="INVALID_FILE_SIZE")
-    file_type = payload.get("fileType")
-    if file_type is not None and (
-        not isinstance(file_type, str) or len(file_type) > 255 or has_control(file_type)
-    ):
-        raise InvalidField(
-            "`fileType` must be a string of at most 255 characters.", code="INVALID_FILE_TYPE"
-        )
-    public = payload.get("metadataPublic", False)
-    if not isinstance(public, bool):
-        raise InvalidField("`metadataPublic` must be a boolean.", code="INVALID_METADATA")
-    return NewRecord(
-        sha256=sha256,
-        filename=name,
-        file_size_bytes=size,
-        file_type=file_type,
-        channel="certificates",
-        metadata=check_metadata(payload.get("metadata")),
-        public_metadata=public,
-        distinct_by_metadata=True,
-    )
-
-
 def _create(
     runtime: Runtime, principal: Principal, body: bytes, content_type: str, request_id: str
 ) -> Response:
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise InvalidField("Send JSON with `Content-Type: application/json`.", code="INVALID_JSON")
-    new = parse_certificate(parse_json_object(body, field_codes=FIELD_CODES))
+    new = CertificateCreate.model_validate(parse_json_object(body, field_codes=FIELD_CODES))
     try:
-        view = runtime.records.create(owner_of(principal), principal.plan, new)
+        view = runtime.records.create(owner_of(principal), principal.plan, new.new_record())
     except DuplicateRecord as duplicate:
         return _duplicate(duplicate, request_id)
-    return JSONResponse(certificate(view, runtime.settings.base_url), status_code=201)
+    return JSONResponse(present.certificate(view, runtime.settings.base_url), status_code=201)
 
 
 def _duplicate(duplicate: DuplicateRecord, request_id: str) -> Response:
@@ -232,7 +123,7 @@ def _duplicate(duplicate: DuplicateRecord, request_id: str) -> Response:
     "/certificates",
     status_code=201,
     response_model=Certificate,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Certify a SHA-256 hash",
     openapi_extra={
         "requestBody": {
@@ -256,7 +147,7 @@ async def create_certificate(request: Request, principal: Writer) -> Response:
 @router.get(
     "/certificates",
     response_model=CertificateList,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="List certificates, newest first",
 )
 def list_certificates(
@@ -282,7 +173,7 @@ def list_certificates(
     )
     return JSONResponse(
         {
-            "data": [certificate(v, runtime.settings.base_url) for v in page.items],
+            "data": [present.certificate(v, runtime.settings.base_url) for v in page.items],
             "hasMore": next_cursor is not None,
             "nextCursor": next_cursor,
         }
@@ -301,18 +192,18 @@ def _owned(request: Request, principal: Principal, certificate_id: str) -> Recor
 @router.get(
     "/certificates/{certificate_id}",
     response_model=Certificate,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Fetch a certificate by certificateId or publicId",
 )
 def get_certificate(request: Request, principal: Reader, certificate_id: str) -> JSONResponse:
     view = _owned(request, principal, certificate_id)
-    return JSONResponse(certificate(view, runtime_of(request).settings.base_url))
+    return JSONResponse(present.certificate(view, runtime_of(request).settings.base_url))
 
 
 @router.get(
     "/certificates/{certificate_id}/proof",
     response_class=Response,
-    responses={200: {"content": {"application/json": {}}}, **ERRORS},
+    responses={200: {"content": {"application/json": {}}}, **ERROR_RESPONSES},
     summary="The certificate's proof bundle",
 )
 def get_proof(request: Request, principal: Reader, certificate_id: str) -> Response:
@@ -324,7 +215,7 @@ def get_proof(request: Request, principal: Reader, certificate_id: str) -> Respo
 @router.get(
     "/certificates/{certificate_id}/ots",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}, **ERRORS},
+    responses={200: {"content": {"application/octet-stream": {}}}, **ERROR_RESPONSES},
     summary="The certificate's OpenTimestamps file",
 )
 def get_ots(request: Request, principal: Reader, certificate_id: str) -> Response:
@@ -340,7 +231,7 @@ def get_ots(request: Request, principal: Reader, certificate_id: str) -> Respons
 @router.get(
     "/certificates/{certificate_id}/certificate.pdf",
     response_class=Response,
-    responses={**PDF_RESPONSE, **ERRORS},
+    responses={**PDF_RESPONSE, **ERROR_RESPONSES},
     summary="The certificate as a sealed PDF",
 )
 def get_certificate_pdf(request: Request, principal: Reader, certificate_id: str) -> Response:
@@ -352,7 +243,10 @@ def get_certificate_pdf(request: Request, principal: Reader, certificate_id: str
 @router.get(
     "/verify/{key}",
     response_model=VerifyResult,
-    responses={**ERRORS, 404: {"model": VerifyResult, "description": "Never certified here"}},
+    responses={
+        **ERROR_RESPONSES,
+        404: {"model": VerifyResult, "description": "Never certified here"},
+    },
     summary="Public: was this hash or publicId certified, when, and how proven",
 )
 def verify(request: Request, key: str) -> JSONResponse:
@@ -360,24 +254,13 @@ def verify(request: Request, key: str) -> JSONResponse:
     records = runtime_of(request).records
     if _HEX64.match(key):
         digest = key.lower()
-        found = [public_certificate(r) for r in records.public_by_hash(digest)]
-        return JSONResponse(
-            {"verified": bool(found), "sha256Hash": digest, "certificates": found},
-            status_code=200 if found else 404,
-        )
+        found = records.public_by_hash(digest)
+        return JSONResponse(present.verification(digest, found), status_code=200 if found else 404)
     try:
         record = records.public_by_certificate_id(key.upper())
     except RecordNotFound:
-        return JSONResponse(
-            {"verified": False, "sha256Hash": None, "certificates": []}, status_code=404
-        )
-    return JSONResponse(
-        {
-            "verified": True,
-            "sha256Hash": record.sha256,
-            "certificates": [public_certificate(record)],
-        }
-    )
+        return JSONResponse(present.verification(None, []), status_code=404)
+    return JSONResponse(present.verification(record.sha256, [record]))
 
 
 @router.get(

@@ -10,11 +10,13 @@ from fastapi.responses import JSONResponse, Response
 from notarium.adapters.ratelimit.limiter import Bucket
 from notarium.formats.webhook_signature import ASYMMETRIC_VERSION
 from notarium.http.deps import api_principal, runtime_of
-from notarium.http.families.hash_certificates.routes import ERRORS, InvalidField
-from notarium.http.formats import iso_millis, parse_json_object
+from notarium.http.families.hash_certificates import present
+from notarium.http.families.hash_certificates.routes import ERROR_RESPONSES
+from notarium.http.families.hash_certificates.schemas import InvalidField
+from notarium.http.formats import parse_json_object
 from notarium.ledger.accounts.scopes import WEBHOOKS_READ, WEBHOOKS_WRITE
 from notarium.ledger.accounts.service import Principal
-from notarium.notify.webhooks.service import DeliveryView, EndpointView, InvalidWebhook
+from notarium.notify.webhooks.service import InvalidWebhook
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -23,40 +25,6 @@ BUCKET = Bucket("v1-webhooks", 60)
 
 Reader = Annotated[Principal, Depends(api_principal(WEBHOOKS_READ, per_key=(BUCKET,)))]
 Writer = Annotated[Principal, Depends(api_principal(WEBHOOKS_WRITE, per_key=(BUCKET,)))]
-
-
-def endpoint(view: EndpointView) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "url": view.url,
-        "events": list(view.events),
-        "mode": view.mode,
-        "active": view.active,
-        "disabledReason": view.disabled_reason,
-        "createdAt": iso_millis(view.created_at),
-        "updatedAt": iso_millis(view.updated_at),
-    }
-
-
-def delivery(view: DeliveryView) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "eventId": view.event_id,
-        "event": view.event_type,
-        "state": view.state,
-        "createdAt": iso_millis(view.created_at),
-        "deliveredAt": iso_millis(view.delivered_at),
-        "nextAttemptAt": iso_millis(view.next_attempt_at),
-        "attempts": [
-            {
-                "at": iso_millis(a.attempted_at),
-                "status": a.status,
-                "latencyMs": a.latency_ms,
-                "error": a.error,
-            }
-            for a in view.attempts
-        ],
-    }
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -78,7 +46,7 @@ JSON_BODY = {
 @router.post(
     "",
     status_code=201,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     openapi_extra=JSON_BODY,
     summary="Register an endpoint; its whsec_ secret is shown once",
 )
@@ -100,13 +68,13 @@ async def create(request: Request, principal: Writer) -> JSONResponse:
         events=payload.get("events"),
         mode=principal.mode,
     )
-    return JSONResponse({**endpoint(view), "secret": secret}, status_code=201)
+    return JSONResponse({**present.endpoint(view), "secret": secret}, status_code=201)
 
 
-@router.get("", responses=ERRORS, summary="List the endpoints of this key's mode")
+@router.get("", responses=ERROR_RESPONSES, summary="List the endpoints of this key's mode")
 def list_endpoints(request: Request, principal: Reader) -> JSONResponse:
     views = runtime_of(request).webhooks.list_endpoints(principal.account_id, principal.mode)
-    return JSONResponse({"data": [endpoint(v) for v in views]})
+    return JSONResponse({"data": [present.endpoint(v) for v in views]})
 
 
 @router.get(
@@ -126,16 +94,18 @@ def signing_key(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/{webhook_id}", responses=ERRORS, summary="Fetch an endpoint")
+@router.get("/{webhook_id}", responses=ERROR_RESPONSES, summary="Fetch an endpoint")
 def get(request: Request, principal: Reader, webhook_id: str) -> JSONResponse:
     return JSONResponse(
-        endpoint(runtime_of(request).webhooks.get(principal.account_id, principal.mode, webhook_id))
+        present.endpoint(
+            runtime_of(request).webhooks.get(principal.account_id, principal.mode, webhook_id)
+        )
     )
 
 
 @router.patch(
     "/{webhook_id}",
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     openapi_extra=JSON_BODY,
     summary="Change active, url or events",
 )
@@ -149,14 +119,14 @@ async def update(request: Request, principal: Writer, webhook_id: str) -> JSONRe
         url=payload.get("url"),
         events=payload.get("events"),
     )
-    return JSONResponse(endpoint(view))
+    return JSONResponse(present.endpoint(view))
 
 
 @router.delete(
     "/{webhook_id}",
     status_code=204,
     response_class=Response,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Delete an endpoint",
 )
 def delete(request: Request, principal: Writer, webhook_id: str) -> Response:
@@ -166,30 +136,32 @@ def delete(request: Request, principal: Writer, webhook_id: str) -> Response:
 
 @router.post(
     "/{webhook_id}/rotate-secret",
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="New secret; the old one stays valid, and signed with, for 24 hours",
 )
 def rotate(request: Request, principal: Writer, webhook_id: str) -> JSONResponse:
     view, secret = runtime_of(request).webhooks.rotate_secret(
         principal.account_id, principal.mode, webhook_id
     )
-    return JSONResponse({**endpoint(view), "secret": secret})
+    return JSONResponse({**present.endpoint(view), "secret": secret})
 
 
 @router.get(
-    "/{webhook_id}/deliveries", responses=ERRORS, summary="Recent deliveries with every attempt"
+    "/{webhook_id}/deliveries",
+    responses=ERROR_RESPONSES,
+    summary="Recent deliveries with every attempt",
 )
 def deliveries(request: Request, principal: Reader, webhook_id: str) -> JSONResponse:
     views = runtime_of(request).webhooks.deliveries(
         principal.account_id, principal.mode, webhook_id
     )
-    return JSONResponse({"data": [delivery(v) for v in views]})
+    return JSONResponse({"data": [present.delivery(v) for v in views]})
 
 
 @router.post(
     "/{webhook_id}/deliveries/{delivery_id}/redeliver",
     status_code=202,
-    responses=ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Send a delivery again",
 )
 def redeliver(

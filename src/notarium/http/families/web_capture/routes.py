@@ -5,106 +5,36 @@ certificate PDF and the evidence package through pre-signed links."""
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
 
 from notarium.adapters.ratelimit.limiter import Bucket
-from notarium.core.errors import NotariumError, ValidationError
+from notarium.core.errors import ValidationError
 from notarium.http.deps import api_principal, owner_of, runtime_of
 from notarium.http.disposition import attachment
-from notarium.http.errors import register_envelope, request_id_of, status_for
+from notarium.http.families.web_capture import present
+from notarium.http.families.web_capture.schemas import (
+    CaptureErrorBody,
+    CertificateCreated,
+    CertificateList,
+    CertificateMeta,
+    CoverageReport,
+)
 from notarium.http.formats import iso_millis, parse_json_object
 from notarium.ledger.accounts.scopes import CERTIFICATES_READ, CERTIFICATES_WRITE
 from notarium.ledger.accounts.service import Principal
-from notarium.products.web_capture.browser.errors import CaptureError, ServiceBusy
-from notarium.products.web_capture.service import AssistanceRequired
-from notarium.products.web_capture.values import DailyQuotaExceeded, WebCaptureView
 
 router = APIRouter(prefix="/api/v1", tags=["web captures"])
 
-PREFIX = "/api/v1/certificates"
 CAPTURES = Bucket("capture-create", 30)
 READS = Bucket("capture-read", 120)
-BUSY_RETRY_AFTER = 30
-
-# The document's vocabulary for the domain's shared codes, and the statuses it gives them.
-_CODES: dict[str, tuple[str, int | None]] = {
-    "AUTHENTICATION_REQUIRED": ("invalid_api_key", None),
-    "INVALID_API_KEY": ("invalid_api_key", None),
-    "API_KEY_REVOKED": ("invalid_api_key", None),
-    "PLAN_NOT_ENTITLED": ("api_access_required", 402),
-    "INSUFFICIENT_SCOPE": ("insufficient_scope", None),
-    "PAYLOAD_TOO_LARGE": ("payload_too_large", None),
-    "RATE_LIMITED": ("rate_limited", None),
-    "INVALID_JSON": ("invalid_json", None),
-    "INVALID_REQUEST": ("invalid_request", None),
-    "NOT_FOUND": ("not_found", None),
-    "INTERNAL_ERROR": ("internal_error", None),
-    "capture_failed": ("capture_failed", 502),
-    "certification_failed": ("certification_failed", 502),
-    "service_busy": ("service_busy", 429),
-    "bot_protection_blocked": ("bot_protection_blocked", 422),
-}
-
-
-def family_envelope(status: int, code: str, message: str, request_id: str) -> Response:
-    mapped, override = _CODES.get(code, (code.lower(), None))
-    if mapped.startswith("jwt_") or (status == 401 and mapped != "invalid_api_key"):
-        # Every credential failure reads the same to a client of this family.
-        mapped = "invalid_api_key"
-    return JSONResponse(
-        {"error": mapped, "message": message, "requestId": request_id},
-        status_code=override or status,
-    )
-
-
-register_envelope(PREFIX, family_envelope)
-register_envelope("/api/v1/coverage", family_envelope)
-register_envelope("/files/captures/", family_envelope)
-
-
-class CaptureError_(BaseModel):
-    error: str
-    message: str
-    requestId: str
-
-
-class Links(BaseModel):
-    self: str
-    certificate: str
-    evidence: str
-
-
-class CertificateCreated(BaseModel):
-    certificateId: str
-    recordingId: str
-    url: str
-    finalUrl: str
-    status: str
-    links: Links
-
-
-class CertificateMeta(CertificateCreated):
-    type: str
-    title: str
-    assisted: bool
-    testMode: bool
-    createdAt: str
-    recordStatus: str
-
-
-class CertificateList(BaseModel):
-    data: list[CertificateMeta]
-    nextCursor: str | None
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {s: {"model": CaptureError_, "description": "Error"} for s in statuses}
+    return {s: {"model": CaptureErrorBody, "description": "Error"} for s in statuses}
 
 
 def _json_request(
@@ -131,34 +61,6 @@ Writer = Annotated[Principal, Depends(api_principal(CERTIFICATES_WRITE, per_key=
 Reader = Annotated[Principal, Depends(api_principal(CERTIFICATES_READ, per_key=(READS,)))]
 
 
-def _links(view: WebCaptureView) -> dict[str, str]:
-    base = f"{PREFIX}/{view.recording_id}"
-    return {"self": base, "certificate": f"{base}/download", "evidence": f"{base}/evidence"}
-
-
-def _created(view: WebCaptureView) -> dict[str, Any]:
-    return {
-        "certificateId": view.certificate_id,
-        "recordingId": view.recording_id,
-        "url": view.url,
-        "finalUrl": view.final_url,
-        "status": "ready",
-        "links": _links(view),
-    }
-
-
-def _meta(view: WebCaptureView, record_status: str) -> dict[str, Any]:
-    return {
-        **_created(view),
-        "type": "webcapture",
-        "title": view.title,
-        "assisted": view.assisted,
-        "testMode": view.mode == "test",
-        "createdAt": iso_millis(view.created_at),
-        "recordStatus": record_status,
-    }
-
-
 async def _json_body(request: Request) -> dict[str, Any]:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
@@ -169,15 +71,6 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return parse_json_object(
         await request.body(), field_codes={"url": "invalid_url", "domain": "invalid_url"}
     )
-
-
-def _error(request: Request, error: NotariumError, **extra: Any) -> Response:
-    response = family_envelope(status_for(error), error.code, error.message, request_id_of(request))
-    if extra:
-        body = json.loads(bytes(response.body))
-        body.update(extra)
-        response = JSONResponse(body, status_code=response.status_code)
-    return response
 
 
 @router.post(
@@ -191,29 +84,10 @@ def _error(request: Request, error: NotariumError, **extra: Any) -> Response:
 async def create_certificate(request: Request, principal: Writer) -> Response:
     runtime = runtime_of(request)
     payload = await _json_body(request)
-    try:
-        view = await runtime.webcaptures.certify(
-            owner_of(principal), principal.plan, principal.key_id, payload.get("url")
-        )
-    except AssistanceRequired as blocked:
-        return _error(
-            request,
-            blocked,
-            protection=blocked.kind,
-            assistedCaptureUrl=f"{runtime.settings.base_url}/assist/{blocked.grant.token}",
-            assistedCaptureExpiresAt=iso_millis(blocked.grant.expires_at),
-        )
-    except ServiceBusy as busy:
-        response = _error(request, busy)
-        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
-        return response
-    except DailyQuotaExceeded as exhausted:
-        response = _error(request, exhausted)
-        response.headers["Retry-After"] = str(exhausted.retry_after)
-        return response
-    except CaptureError as failed:
-        return _error(request, failed)
-    return JSONResponse(_created(view), status_code=201)
+    view = await runtime.webcaptures.certify(
+        owner_of(principal), principal.plan, principal.key_id, payload.get("url")
+    )
+    return JSONResponse(present.created(view), status_code=201)
 
 
 @router.get(
@@ -235,7 +109,7 @@ def list_certificates(
     views = runtime.webcaptures.page(owner, before=before, limit=limit + 1)
     more = len(views) > limit
     views = views[:limit]
-    data = [_meta(v, runtime.records.get(owner, v.record_id).status) for v in views]
+    data = [present.meta(v) for v in views]
     cursor = iso_millis(views[-1].created_at) if more and views else None
     return JSONResponse({"data": data, "nextCursor": cursor})
 
@@ -247,11 +121,8 @@ def list_certificates(
     summary="A web certificate's metadata",
 )
 def get_certificate(request: Request, principal: Reader, recording_id: str) -> Response:
-    runtime = runtime_of(request)
-    owner = owner_of(principal)
-    view = runtime.webcaptures.get(owner, recording_id)
-    record = runtime.records.get(owner, view.record_id)
-    return JSONResponse(_meta(view, record.status))
+    view = runtime_of(request).webcaptures.get(owner_of(principal), recording_id)
+    return JSONResponse(present.meta(view))
 
 
 def _signed_redirect(
@@ -317,18 +188,6 @@ async def signed_file(
     )
 
 
-class CoverageReport(BaseModel):
-    url: str
-    domain: str
-    reachable: bool
-    blocked: bool
-    protection: str | None
-    status: int | None
-    detail: str
-    billed: bool
-    checkedAt: str
-
-
 COVERAGE = Bucket("capture-coverage", 30)
 Coverer = Annotated[Principal, Depends(api_principal(CERTIFICATES_READ, per_key=(COVERAGE,)))]
 
@@ -348,16 +207,4 @@ async def coverage(request: Request, principal: Coverer) -> Response:
     checker = runtime.webcaptures.coverage
     target = checker.target(payload.get("domain"), payload.get("url"))
     report = await asyncio.to_thread(checker.check, target)
-    return JSONResponse(
-        {
-            "url": report.url,
-            "domain": report.domain,
-            "reachable": report.reachable,
-            "blocked": report.blocked,
-            "protection": report.protection,
-            "status": report.status,
-            "detail": report.detail,
-            "billed": False,
-            "checkedAt": iso_millis(report.checked_at),
-        }
-    )
+    return JSONResponse(present.coverage(report))
