@@ -24,6 +24,7 @@ from notarium.core.errors import (
 )
 from notarium.http.deps import client_ip, limiter_of, record_rate
 from notarium.http.errors import register_envelope, request_id_of
+from notarium.http.families.l402 import present
 from notarium.http.families.l402.schemas import (
     L402ErrorAnswer,
     PaymentRequiredAnswer,
@@ -31,12 +32,13 @@ from notarium.http.families.l402.schemas import (
     TimestampAnswer,
     UpdateAnswer,
     VerifyAnswer,
+    parse_request,
     request_body_schema,
 )
 from notarium.http.formats import parse_json_object
 from notarium.http.middleware import PayloadTooLarge
 from notarium.products.l402.errors import FileUploadsUnavailable
-from notarium.products.l402.headers import SCHEMES, challenge_header, parse_authorization
+from notarium.products.l402.headers import SCHEMES, parse_authorization
 from notarium.products.l402.requests import (
     STATUS,
     TIMESTAMP,
@@ -45,9 +47,8 @@ from notarium.products.l402.requests import (
     ActionRequest,
     FileTimestamp,
     HashTimestamp,
-    parse_request,
 )
-from notarium.products.l402.service import Answer, L402Service
+from notarium.products.l402.service import L402Service
 
 log = logging.getLogger("notarium.http")
 
@@ -180,26 +181,10 @@ def _handle(service: L402Service, request: Request, body: bytes) -> Response:
         # Only the paid actions read credentials; the free ones ignore any.
         paid = action.action in (TIMESTAMP, UPDATE)
         credential = parse_authorization(authorizations) if paid else None
-        outcome = service.handle(action, credential)
+        result = service.handle(action, credential)
     except NotariumError as error:
         return _error(request, error)
-    if isinstance(outcome, Answer):
-        return JSONResponse(outcome.body)
-    return JSONResponse(
-        {
-            "success": False,
-            "http_code": 402,
-            "error": "payment_required",
-            "message": "Payment required",
-            "invoice": outcome.invoice,
-            "macaroon": outcome.macaroon,
-            "amount_sats": outcome.amount_sats,
-            "description": outcome.description,
-            "request_id": request_id_of(request),
-        },
-        status_code=402,
-        headers={"WWW-Authenticate": challenge_header(outcome.macaroon, outcome.invoice)},
-    )
+    return present.response(result, request_id_of(request))
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
