@@ -20,19 +20,32 @@ from notarium.app.workers.jobs import worker_loop
 from notarium.http.allow import AllowTable
 from notarium.http.cors import CorsMiddleware
 from notarium.http.errors import install_error_handlers
-from notarium.http.families.hash_certificates import routes as certificates
-from notarium.http.families.hash_certificates import webhook_events, webhooks
-from notarium.http.families.hash_timestamps import routes as timestamps
-from notarium.http.families.l402 import routes as l402
-from notarium.http.families.pdf_seal import routes as seal
-from notarium.http.families.web_capture import routes as webcapture
+from notarium.http.families import hash_certificates, hash_timestamps, l402, pdf_seal, web_capture
+from notarium.http.family import Family
 from notarium.http.middleware import RequestContextMiddleware
 from notarium.http.openapi_security import with_security
 from notarium.http.ops import admin, log, pki, tsa
 from notarium.http.parameters import refuse_unstorable_parameters
-from notarium.http.public import assist_page as assist
-from notarium.http.public import pages as public
-from notarium.http.public import verify_pdf
+from notarium.http.public import assist_page, pages, verify_pdf
+
+PUBLIC = Family(
+    "public",
+    routers=(pages.router, verify_pdf.router, assist_page.router),
+    large_bodies={verify_pdf.PATH: verify_pdf.MAX_UPLOAD},
+)
+OPS = Family("ops", routers=(tsa.router, admin.router, log.router, pki.router))
+
+# Every route of the service, by family: the error handler answers each request in the
+# family of the route it matched.
+FAMILIES: tuple[Family, ...] = (
+    hash_timestamps.FAMILY,
+    hash_certificates.FAMILY,
+    web_capture.FAMILY,
+    l402.FAMILY,
+    pdf_seal.FAMILY,
+    PUBLIC,
+    OPS,
+)
 
 
 def make_limiter(runtime: Runtime) -> RateLimiter:
@@ -96,7 +109,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.state.runtime = runtime
     app.state.limiter = make_limiter(runtime)
     app.state.l402 = build_l402(runtime)
-    install_error_handlers(app)
+    families = install_error_handlers(app, FAMILIES)
     if runtime.settings.cors_origins:
         # Added first, so it runs inside the request context: preflight answers get a
         # request id and the family's envelope.
@@ -108,31 +121,14 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=runtime.settings.max_body_bytes,
-        large_bodies={
-            "/api/v1/seal": seal.MAX_UPLOAD,
-            l402.PATH: l402.MAX_BODY,
-            verify_pdf.PATH: verify_pdf.MAX_UPLOAD,
-        },
+        large_bodies=families.large_bodies(),
     )
-    routers = (
-        timestamps.router,
-        tsa.router,
-        public.router,
-        admin.router,
-        log.router,
-        certificates.router,
-        webhooks.router,
-        seal.router,
-        l402.router,
-        verify_pdf.router,
-        pki.router,
-        webcapture.router,
-        webcapture.files,
-        assist.router,
-    )
+    routers = tuple(router for family in FAMILIES for router in family.routers)
     for router in routers:
         app.include_router(router)
-    app.webhooks.include_router(webhook_events.router)
+    for family in FAMILIES:
+        for router in family.webhooks:
+            app.webhooks.include_router(router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

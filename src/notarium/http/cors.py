@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from notarium.http.errors import envelope_for
+from notarium.http.errors import envelope_at
 
 METHODS = ("GET", "HEAD", "POST", "PATCH", "DELETE")
 REQUEST_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id")
@@ -67,7 +67,8 @@ class CorsMiddleware(CORSMiddleware):
             return Response(status_code=204, headers=kept)
         refused = bytes(decided.body).decode().removeprefix("Disallowed CORS ")
         request_id = str(scope.get("state", {}).get("request_id", "req_unknown"))
-        response = envelope_for(scope.get("path", ""))(
+        envelope, _family = envelope_at(scope)
+        response = envelope(
             403,
             "CORS_NOT_ALLOWED",
             f"This cross-origin request is not allowed ({refused}); the operator lists "

@@ -1,18 +1,29 @@
-"""Request-scoped dependencies: the runtime, the authenticated principal, rate limits."""
+"""Request-scoped dependencies: the runtime and its services (``Records``, ``Seal``...,
+declared in a route's signature), the authenticated principal, rate limits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from notarium.adapters.ratelimit.client import client_address, trusted_networks
 from notarium.adapters.ratelimit.limiter import Bucket, BucketState, RateLimiter
 from notarium.app.runtime import Runtime
+from notarium.app.settings import Settings
 from notarium.core.errors import AuthenticationError, PermissionDeniedError
 from notarium.ledger.accounts.scopes import ADMIN
-from notarium.ledger.accounts.service import Principal
+from notarium.ledger.accounts.service import AccountService, Principal
+from notarium.ledger.proofs import ProofService
+from notarium.ledger.records.service import RecordService
 from notarium.ledger.records.values import Owner
+from notarium.ledger.transparency_log import TransparencyLog
+from notarium.notify.webhooks.service import WebhookService
+from notarium.products.certificate_pdf.service import CertificatePdfService
+from notarium.products.l402.service import L402Service
+from notarium.products.pdf_seal.service import SealService
+from notarium.products.web_capture.service import WebCaptureService
 
 GENERAL = Bucket("key-general", 120)
 CREATE_PER_KEY = Bucket("key-create", 30)
@@ -129,3 +140,36 @@ def admin_principal(request: Request) -> Principal:
 
 
 SECURITY_OF[admin_principal] = ADMIN_SECURITY
+
+
+Service = TypeVar("Service")
+
+
+def provide(getter: Callable[[Runtime], Service]) -> Callable[[Request], Awaitable[Service]]:
+    """A dependency handing a route one service of the runtime: declare the service in
+    the route's signature (``records: Records``) instead of reaching into the runtime.
+    Async, so it costs no thread hop."""
+
+    async def dependency(request: Request) -> Service:
+        return getter(runtime_of(request))
+
+    return dependency
+
+
+async def _l402(request: Request) -> L402Service:
+    service: L402Service = request.app.state.l402
+    return service
+
+
+AppSettings = Annotated[Settings, Depends(provide(lambda runtime: runtime.settings))]
+Accounts = Annotated[AccountService, Depends(provide(lambda runtime: runtime.accounts))]
+Records = Annotated[RecordService, Depends(provide(lambda runtime: runtime.records))]
+Proofs = Annotated[ProofService, Depends(provide(lambda runtime: runtime.proofs))]
+TransparencyLogs = Annotated[TransparencyLog, Depends(provide(lambda runtime: runtime.translog))]
+CertificatePdfs = Annotated[
+    CertificatePdfService, Depends(provide(lambda runtime: runtime.certificate_pdfs))
+]
+Seal = Annotated[SealService, Depends(provide(lambda runtime: runtime.seal))]
+WebCaptures = Annotated[WebCaptureService, Depends(provide(lambda runtime: runtime.webcaptures))]
+Webhooks = Annotated[WebhookService, Depends(provide(lambda runtime: runtime.webhooks))]
+L402 = Annotated[L402Service, Depends(_l402)]

@@ -1,45 +1,54 @@
-"""Maps domain errors to status codes and to each route family's error envelope."""
+"""One exception handler for every route family: the family of the matched route (or,
+for a path no route matched, the longest family prefix) chooses the status, the code
+and the envelope. See ``notarium.http.family`` for how a family declares them."""
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Mount
+from starlette.types import Scope
 
-from notarium.core.errors import (
-    AuthenticationError,
-    ConflictError,
-    NotariumError,
-    NotFoundError,
-    PermissionDeniedError,
-    QuotaExceededError,
-    RateLimitedError,
-    ValidationError,
-)
+from notarium.core.errors import NotariumError
 from notarium.http.allow import AllowTable
-from notarium.http.middleware import PayloadTooLarge
-from notarium.ledger.idempotency.service import IdempotencyMismatch
+from notarium.http.error_codes import HTTP_CODES
+from notarium.http.family import LEGACY, Envelope, Family, Wire, standard_envelope
 
 log = logging.getLogger("notarium.http")
 
-Envelope = Callable[[int, str, str, str], Response]
+__all__ = [
+    "Answered",
+    "FamilyIndex",
+    "answer",
+    "envelope_for",
+    "install_error_handlers",
+    "register_envelope",
+    "request_id_of",
+    "standard_envelope",
+    "status_for",
+]
+
+INTERNAL_MESSAGE = "The service failed while handling the request; quote the request_id to support."
 
 
-def standard_envelope(status: int, code: str, message: str, request_id: str) -> Response:
-    """``{"error": {"code", "message", "request_id"}}``: the timestamps document's shape,
-    also used by the admin, public and TSA routes."""
-    return JSONResponse(
-        {"error": {"code": code, "message": message, "request_id": request_id}},
-        status_code=status,
-    )
+class Answered(Exception):
+    """Raised by a dependency that already holds the whole response (an idempotent
+    replay); the handler sends ``response`` as it is."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("answered")
+        self.response = response
 
 
-# Route families register their own envelope by path prefix; the longest prefix wins.
+# Legacy: route families not yet declaring an error table register their envelope by
+# path prefix; the longest prefix wins.
 ENVELOPES: list[tuple[str, Envelope]] = []
 
 
@@ -56,104 +65,134 @@ def envelope_for(path: str) -> Envelope:
 
 
 def status_for(error: NotariumError) -> int:
-    if isinstance(error, PayloadTooLarge) or error.code == "PDF_TOO_LARGE":
-        return 413
-    if error.code == "NOT_A_PDF":
-        return 415
-    if isinstance(error, IdempotencyMismatch):
-        return 422
-    if isinstance(error, ValidationError):
-        return 400
-    if isinstance(error, AuthenticationError):
-        return 401
-    if isinstance(error, PermissionDeniedError):
-        return 403
-    if isinstance(error, NotFoundError):
-        return 404
-    if isinstance(error, ConflictError):
-        return 409
-    if isinstance(error, RateLimitedError | QuotaExceededError):
-        return 429
-    return 500
+    """The default status of a domain error (legacy callers)."""
+    return LEGACY.lookup(error).status
+
+
+class FamilyIndex:
+    """Which family answers for a request: by the matched route's endpoint, else by
+    the longest prefix of the path."""
+
+    def __init__(self, families: Iterable[Family]) -> None:
+        self.families = tuple(families)
+        self._by_endpoint: dict[Any, Family] = {}
+        for family in self.families:
+            for router in family.routers:
+                for route in _leaves(router.routes):
+                    endpoint = getattr(route, "endpoint", None)
+                    if endpoint is not None:
+                        self._by_endpoint[endpoint] = family
+        self._by_prefix = sorted(
+            ((prefix, family) for family in self.families for prefix in family.prefixes),
+            key=lambda item: len(item[0]),
+            reverse=True,
+        )
+
+    def of(self, scope: Scope) -> Family | None:
+        family = self._by_endpoint.get(scope.get("endpoint"))
+        if family is not None:
+            return family
+        path = scope.get("path", "")
+        for prefix, candidate in self._by_prefix:
+            if path.startswith(prefix):
+                return candidate
+        return None
+
+    def large_bodies(self) -> dict[str, int]:
+        return {path: cap for family in self.families for path, cap in family.large_bodies.items()}
+
+
+def _leaves(routes: Iterable[BaseRoute]) -> Iterable[BaseRoute]:
+    for route in routes:
+        if isinstance(route, Mount):
+            yield from _leaves(route.routes)
+        else:
+            yield route
+
+
+def family_of(scope: Scope) -> Family | None:
+    app = scope.get("app")
+    index = getattr(getattr(app, "state", None), "families", None)
+    return index.of(scope) if isinstance(index, FamilyIndex) else None
 
 
 def request_id_of(request: Request) -> str:
     return str(getattr(request.state, "request_id", "req_unknown"))
 
 
-def error_response(request: Request, error: NotariumError) -> Response:
-    status = status_for(error)
-    if status == 500:
-        log.error("domain error %s: %s", error.code, error.message, exc_info=error)
-    response = envelope_for(request.url.path)(
-        status, error.code, error.message, request_id_of(request)
-    )
-    if isinstance(error, RateLimitedError):
-        response.headers["Retry-After"] = str(error.retry_after)
-        response.headers["X-RateLimit-Limit"] = str(error.limit)
-        response.headers["X-RateLimit-Remaining"] = "0"
-        response.headers["X-RateLimit-Reset"] = str(int(error.reset_at))
-    elif isinstance(error, QuotaExceededError):
-        response.headers["Retry-After"] = str(_seconds_to_next_month())
-    elif isinstance(error, AuthenticationError):
-        response.headers["WWW-Authenticate"] = 'Bearer realm="notarium"'
+def envelope_at(scope: Scope) -> tuple[Envelope, Family | None]:
+    """The envelope errors of this request go out in, and the family that owns it
+    (None on the legacy path)."""
+    family = family_of(scope)
+    if family is None or family.errors.legacy:
+        return envelope_for(scope.get("path", "")), None
+    return family.envelope, family
+
+
+def answer(request: Request, exc: BaseException) -> Response:
+    """The error response for ``exc`` in the request's family envelope."""
+    envelope, family = envelope_at(request.scope)
+    wire = (family.errors if family is not None else LEGACY).lookup(exc)
+    response = envelope(wire.status, _code(wire), message_of(exc), request_id_of(request))
+    if wire.fields:
+        response = _with_fields(response, wire)
+    response.headers.update(wire.headers)
     return response
 
 
-def _seconds_to_next_month() -> int:
-    now = datetime.now(UTC)
-    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
-    return max(1, int((datetime(year, month, 1, tzinfo=UTC) - now).total_seconds()))
+def _code(wire: Wire) -> str:
+    assert wire.code is not None  # ErrorMap.lookup always fills it in
+    return wire.code
 
 
-_HTTP_CODES = {
-    400: "BAD_REQUEST",
-    401: "AUTHENTICATION_REQUIRED",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-}
+def _with_fields(response: Response, wire: Wire) -> Response:
+    body = json.loads(bytes(response.body))
+    body.update(wire.fields)
+    kept = {
+        name: value
+        for name, value in response.headers.items()
+        if name not in ("content-length", "content-type")
+    }
+    return JSONResponse(body, status_code=response.status_code, headers=kept)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(NotariumError)
-    async def _domain(request: Request, error: NotariumError) -> Response:
-        return error_response(request, error)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, error: StarletteHTTPException) -> Response:
-        code = _HTTP_CODES.get(error.status_code, "HTTP_ERROR")
-        message = str(error.detail) if error.detail else code.replace("_", " ").lower()
-        response = envelope_for(request.url.path)(
-            error.status_code, code, message, request_id_of(request)
-        )
-        if error.headers:
-            response.headers.update(error.headers)
-        allow = getattr(request.app.state, "allow", None)
-        if error.status_code == 405 and isinstance(allow, AllowTable):
-            response.headers["Allow"] = ", ".join(allow.methods_for(request.url.path))
-        return response
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, error: RequestValidationError) -> Response:
-        first = error.errors()[0] if error.errors() else {}
+def message_of(exc: BaseException) -> str:
+    if isinstance(exc, NotariumError):
+        return exc.message
+    if isinstance(exc, HTTPException):
+        code = HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        return str(exc.detail) if exc.detail else code.replace("_", " ").lower()
+    if isinstance(exc, RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
-        return envelope_for(request.url.path)(
-            400, "INVALID_REQUEST", message, request_id_of(request)
-        )
+        return f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
+    return INTERNAL_MESSAGE
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> Response:
+
+async def handle(request: Request, exc: Exception) -> Response:
+    """The one handler, registered for every exception class the app answers."""
+    if isinstance(exc, Answered):
+        return exc.response
+    known = isinstance(exc, NotariumError | HTTPException | RequestValidationError)
+    if not known:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        response = envelope_for(request.url.path)(
-            500,
-            "INTERNAL_ERROR",
-            "The service failed while handling the request; quote the request_id to support.",
-            request_id_of(request),
-        )
+    response = answer(request, exc)
+    if isinstance(exc, NotariumError) and response.status_code >= 500:
+        log.error("domain error %s: %s", exc.code, exc.message, exc_info=exc)
+    if response.status_code == 405:
+        allow = getattr(request.app.state, "allow", None)
+        if isinstance(allow, AllowTable):
+            response.headers["Allow"] = ", ".join(allow.methods_for(request.url.path))
+    if not known:
         # This handler runs outside the request middleware, which cannot add the header.
         response.headers["X-Request-Id"] = request_id_of(request)
-        return response
+    return response
+
+
+def install_error_handlers(app: FastAPI, families: Iterable[Family] = ()) -> FamilyIndex:
+    """Register ``handle`` and remember the families it chooses from."""
+    index = FamilyIndex(families)
+    app.state.families = index
+    for exc_class in (Answered, NotariumError, HTTPException, RequestValidationError, Exception):
+        app.add_exception_handler(exc_class, handle)
+    return index

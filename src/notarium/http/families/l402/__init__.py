@@ -1,1 +1,12 @@
 """/api/l402 (l402-pay-per-request-api.txt)."""
+
+from notarium.http.families.l402 import routes
+from notarium.http.family import Family
+
+FAMILY = Family(
+    "l402",
+    routers=(routes.router,),
+    envelope=routes.l402_envelope,
+    prefixes=(routes.PATH,),
+    large_bodies={routes.PATH: routes.MAX_BODY},
+)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/api/v1", tags=["seal"])
 
+PATH = "/api/v1/seal"
+
 MAX_PDF = 10 * 1024 * 1024
 MAX_UPLOAD = MAX_PDF + 64 * 1024  # the PDF plus multipart framing and the small fields
 SEALS = Bucket("seal", 30)
