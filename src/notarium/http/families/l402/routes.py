@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from notarium.adapters.ratelimit.limiter import Bucket
 from notarium.core.errors import ValidationError
-from notarium.http.deps import client_ip, limiter_of, record_rate
+from notarium.http.deps import L402, client_ip, limiter_of, record_rate
 from notarium.http.errors import request_id_of
 from notarium.http.families.l402 import present
 from notarium.http.families.l402.schemas import (
@@ -37,7 +37,6 @@ from notarium.products.l402.requests import (
     FileTimestamp,
     HashTimestamp,
 )
-from notarium.products.l402.service import L402Service
 
 router = APIRouter(tags=["l402"])
 
@@ -180,6 +179,5 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     },
     summary="Pay-per-request timestamps over L402: timestamp, verify, status, update",
 )
-def l402(request: Request, call: Call) -> Response:
-    service: L402Service = request.app.state.l402
+def l402(request: Request, call: Call, service: L402) -> Response:
     return present.response(service.handle(call.action, call.credential), request_id_of(request))
