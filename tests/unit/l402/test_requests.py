@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from notarium.core.errors import ValidationError
+from notarium.http.families.l402.schemas import parse_request
 from notarium.products.l402.requests import (
     FileTimestamp,
     HashTimestamp,
@@ -17,7 +18,6 @@ from notarium.products.l402.requests import (
     StatusRequest,
     UpdateRequest,
     VerifyRequest,
-    parse_request,
     request_digest,
 )
 

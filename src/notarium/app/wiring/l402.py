@@ -63,6 +63,7 @@ def build_l402(
         runtime.sessions,
         clock,
         records=runtime.records,
+        accounts=runtime.accounts,
         lightning=lightning or runtime.lightning,
         box=SecretBox(settings.keys_dir),
         pricer=Pricer(

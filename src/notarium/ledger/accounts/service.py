@@ -19,7 +19,13 @@ from notarium.adapters.store.db import SessionFactory
 from notarium.adapters.store.models import Account, ApiKey, JwtCredential
 from notarium.adapters.store.repositories import AccountRepository, ApiKeyRepository
 from notarium.core.clock import Clock
-from notarium.core.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
+from notarium.core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
 from notarium.core.text import has_control
 from notarium.ledger.accounts.jwt_auth import TokenPolicy, looks_like_jwt, verify_token
 from notarium.ledger.accounts.keys import (
@@ -397,3 +403,29 @@ class AccountService:
         ApiKeyRepository(session).add(row)
         session.flush()
         return IssuedKey(key=_key_view(row), secret=generated.secret)
+
+    def ensure_system_account(self, name: str, *, plan: str = "business") -> AccountView:
+        """The account the service itself keeps records under (no API key, no e-mail):
+        found by name, else created. Servers sharing a database may race to create it;
+        the loser reads the winner's."""
+        plan_named(plan)
+        for _ in range(2):
+            with self.sessions() as session:
+                row = AccountRepository(session).by_name(name)
+                if row is not None:
+                    return _account_view(row)
+            try:
+                with self.sessions.begin() as session:
+                    row = Account(
+                        id=str(uuid.uuid4()),
+                        name=name,
+                        plan=plan,
+                        email=None,
+                        created_at=self.clock.now(),
+                    )
+                    AccountRepository(session).add(row)
+                    session.flush()
+                    return _account_view(row)
+            except IntegrityError:
+                continue
+        raise ConfigurationError(f"cannot create or find the account {name!r}")

@@ -1,5 +1,5 @@
 """Errors of the L402 endpoint. Their codes are the document's (lower snake case), and
-``notarium.http.families.l402.routes`` gives each its status."""
+the L402 route family gives each its status."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ class InvalidRequest(ValidationError):
 
 class InvalidAction(ValidationError):
     code = "invalid_action"
+
+
+class InvalidHash(ValidationError):
+    code = "invalid_hash"
 
 
 class MissingHash(ValidationError):

@@ -7,11 +7,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from notarium.adapters.store.db import SessionFactory
-from notarium.adapters.store.models import Batch, BatchAnchor, L402Timestamp, Record
+from notarium.products.l402.repository import AnchorFacts, L402Repository, RecordFacts
 
 # `op_return` of a timestamp that OpenTimestamps calendars confirmed (docs/api.md).
 OTS_OP_RETURN = "opentimestamps"
@@ -35,7 +32,7 @@ class TimestampFacts:
     notification_email: str | None = None
 
 
-def _bitcoin_payload(anchor: BatchAnchor) -> dict[str, object] | None:
+def _bitcoin_payload(anchor: AnchorFacts) -> dict[str, object] | None:
     if anchor.kind != "bitcoin" or anchor.payload is None:
         return None
     try:
@@ -60,54 +57,35 @@ class TimestampReader:
 
     def by_timestamp_id(self, account_id: str, timestamp_id: str) -> TimestampFacts | None:
         with self.sessions() as session:
-            row = session.scalar(
-                select(Record).where(
-                    Record.account_id == account_id, Record.certificate_id == timestamp_id
-                )
-            )
-            return self._facts(session, row) if row is not None else None
+            rows = L402Repository(session)
+            record = rows.record_by_timestamp_id(account_id, timestamp_id)
+            return self._facts(rows, record) if record is not None else None
 
     def by_hash(self, account_id: str, sha256: str) -> TimestampFacts | None:
         with self.sessions() as session:
-            row = session.scalar(
-                select(Record)
-                .where(Record.account_id == account_id, Record.sha256 == sha256)
-                .order_by(Record.created_at)
-                .limit(1)
-            )
-            return self._facts(session, row) if row is not None else None
+            rows = L402Repository(session)
+            record = rows.first_record_by_hash(account_id, sha256)
+            return self._facts(rows, record) if record is not None else None
 
     def verification(self, sha256: str) -> TimestampFacts | None:
         """The best evidence for ``sha256`` among every live record: the earliest one a
         Bitcoin block confirms, else the earliest one at all."""
         with self.sessions() as session:
-            rows = session.scalars(
-                select(Record)
-                .where(Record.sha256 == sha256, Record.mode == "live")
-                .order_by(Record.created_at)
-                .limit(50)
-            ).all()
-            if not rows:
+            rows = L402Repository(session)
+            records = rows.live_records(sha256, limit=50)
+            if not records:
                 return None
-            confirmed = [r for r in rows if r.status == "confirmed" and r.blockchain_tx]
-            best = min(confirmed, key=lambda r: r.bitcoin_block or 0) if confirmed else rows[0]
-            return self._facts(session, best, with_op_return=True)
+            confirmed = [r for r in records if r.status == "confirmed" and r.txid]
+            best = min(confirmed, key=lambda r: r.block_height or 0) if confirmed else records[0]
+            return self._facts(rows, best, with_op_return=True)
 
     def _facts(
-        self, session: Session, row: Record, *, with_op_return: bool = False
+        self, rows: L402Repository, record: RecordFacts, *, with_op_return: bool = False
     ) -> TimestampFacts:
-        extra = session.get(L402Timestamp, row.id)
-        anchors = (
-            session.scalars(
-                select(BatchAnchor)
-                .where(BatchAnchor.batch_id == row.batch_id)
-                .order_by(BatchAnchor.id)
-            ).all()
-            if row.batch_id is not None
-            else []
-        )
-        txid = row.blockchain_tx
-        if txid is None and row.status == "anchoring":
+        extra = rows.settings(record.id)
+        anchors = rows.anchors(record.batch_id) if record.batch_id is not None else []
+        txid = record.txid
+        if txid is None and record.status == "anchoring":
             # The node's wallet has broadcast its transaction; say which one.
             for anchor in anchors:
                 payload = _bitcoin_payload(anchor)
@@ -115,18 +93,18 @@ class TimestampReader:
                     txid = str(payload["txid"])
                     break
         op_return = None
-        if with_op_return and row.status == "confirmed" and row.blockchain_tx:
-            op_return = self._op_return(session, row, anchors)
+        if with_op_return and record.status == "confirmed" and record.txid:
+            op_return = self._op_return(rows, record, anchors)
         return TimestampFacts(
-            record_id=row.id,
-            timestamp_id=row.certificate_id,
-            sha256=row.sha256,
-            status=row.status,
+            record_id=record.id,
+            timestamp_id=record.timestamp_id,
+            sha256=record.sha256,
+            status=record.status,
             txid=txid,
-            block_height=row.bitcoin_block,
-            filename=row.filename,
-            size=row.file_size_bytes,
-            mime=row.file_type,
+            block_height=record.block_height,
+            filename=record.filename,
+            size=record.size,
+            mime=record.mime,
             file_stored=bool(extra and extra.file_stored),
             op_return=op_return,
             webhook_url=extra.webhook_url if extra and extra.webhook_endpoint_id else None,
@@ -138,22 +116,17 @@ class TimestampReader:
         height known without asking a node. Heights grow with time, so the newest
         attestations hold it; reading only those keeps this one short index scan."""
         with self.sessions() as session:
-            heights = session.scalars(
-                select(BatchAnchor.bitcoin_height)
-                .where(BatchAnchor.bitcoin_height.is_not(None))
-                .order_by(BatchAnchor.id.desc())
-                .limit(64)
-            ).all()
-        return max((h for h in heights if h is not None), default=None)
+            heights = L402Repository(session).newest_attested_heights(64)
+        return max(heights, default=None)
 
     def _op_return(
-        self, session: Session, row: Record, anchors: Sequence[BatchAnchor]
+        self, rows: L402Repository, record: RecordFacts, anchors: Sequence[AnchorFacts]
     ) -> str | None:
         """``<prefix>|<batch Merkle root>`` when the confirming transaction is the node
         wallet's own OP_RETURN. A calendar's transaction commits to the calendar's own
         tree, which only the record's OpenTimestamps proof leads to: then
         ``opentimestamps|<batch Merkle root>``, the root the calendars were given."""
-        attested = [a for a in anchors if a.bitcoin_txid == row.blockchain_tx]
+        attested = [a for a in anchors if a.bitcoin_txid == record.txid]
         confirming = next((a for a in attested if a.kind == "bitcoin"), None)
         if confirming is not None:
             payload = _bitcoin_payload(confirming)
@@ -166,8 +139,8 @@ class TimestampReader:
                         pass
         calendar = next((a for a in attested if a.kind == "ots"), None)
         source = confirming or calendar
-        batch = session.get(Batch, row.batch_id) if row.batch_id is not None else None
-        root_bytes = (source.subject if source else None) or (batch.root if batch else None)
+        batch_root = rows.batch_root(record.batch_id) if record.batch_id is not None else None
+        root_bytes = (source.subject if source else None) or batch_root
         if root_bytes is None:
             return None
         if confirming is not None:

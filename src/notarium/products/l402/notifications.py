@@ -19,24 +19,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from notarium.adapters.pki.secretbox import SecretBox
 from notarium.adapters.store.db import SessionFactory
-from notarium.adapters.store.models import (
-    L402Mail,
-    L402Timestamp,
-    Record,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
-)
 from notarium.core.clock import Clock
 from notarium.formats.webhook_signature import new_secret
 from notarium.ledger.events import ANCHORING, CONFIRMED, FAILED, EventSink
 from notarium.notify.mail.ports import Mailer
 from notarium.notify.webhooks.delivery import next_attempt_delay
+from notarium.products.l402.repository import L402Repository, RecordFacts
 from notarium.products.l402.status import public_status
 
 log = logging.getLogger("notarium.products.l402")
@@ -46,14 +38,14 @@ CHUNK = 500
 _ANNOUNCED = (ANCHORING, CONFIRMED, FAILED)
 
 
-def status_payload(record: Record) -> dict[str, Any]:
+def status_payload(record: RecordFacts) -> dict[str, Any]:
     return {
         "event": EVENT,
-        "timestamp_id": record.certificate_id,
+        "timestamp_id": record.timestamp_id,
         "hash": record.sha256,
         "status": public_status(record.status),
-        "txid": record.blockchain_tx,
-        "block_height": record.bitcoin_block,
+        "txid": record.txid,
+        "block_height": record.block_height,
     }
 
 
@@ -63,23 +55,23 @@ class MailText:
     body: str
 
 
-def confirmation_mail(record: Record, explorer_url: str, organisation: str) -> MailText:
+def confirmation_mail(record: RecordFacts, explorer_url: str, organisation: str) -> MailText:
     lines = [
-        f"Your {organisation} timestamp {record.certificate_id} is confirmed in the Bitcoin "
+        f"Your {organisation} timestamp {record.timestamp_id} is confirmed in the Bitcoin "
         "blockchain.",
         "",
         f"SHA-256:      {record.sha256}",
-        f"Transaction:  {record.blockchain_tx or 'n/a'}",
-        f"Block height: {record.bitcoin_block if record.bitcoin_block is not None else 'n/a'}",
+        f"Transaction:  {record.txid or 'n/a'}",
+        f"Block height: {record.block_height if record.block_height is not None else 'n/a'}",
     ]
-    if record.blockchain_tx:
-        lines.append(f"Explorer:     {explorer_url}{record.blockchain_tx}")
+    if record.txid:
+        lines.append(f"Explorer:     {explorer_url}{record.txid}")
     lines += [
         "",
         'Check it any time, free: POST /api/l402 {"action":"l402_timestamp_verify",'
         f'"hash":"{record.sha256}"}}',
     ]
-    return MailText(f"Timestamp {record.certificate_id} confirmed", "\n".join(lines) + "\n")
+    return MailText(f"Timestamp {record.timestamp_id} confirmed", "\n".join(lines) + "\n")
 
 
 class L402Notifier:
@@ -102,92 +94,42 @@ class L402Notifier:
             self._announce(session, event_type, record_ids[start : start + CHUNK])
 
     def _announce(self, session: Session, event_type: str, record_ids: Sequence[str]) -> None:
-        rows = session.execute(
-            select(L402Timestamp, Record)
-            .join(Record, Record.id == L402Timestamp.record_id)
-            .where(
-                L402Timestamp.record_id.in_(record_ids),
-                or_(
-                    L402Timestamp.webhook_endpoint_id.is_not(None),
-                    L402Timestamp.notification_email.is_not(None),
-                ),
-            )
-        ).all()
-        if not rows:
+        rows = L402Repository(session)
+        announced = rows.announced(record_ids)
+        if not announced:
             return
         now = self.clock.now()
-        for extra, record in rows:
-            if extra.webhook_endpoint_id is not None:
-                event_id = "msg_" + uuid.uuid4().hex
-                session.add(
-                    WebhookEvent(
-                        id=event_id,
-                        account_id=record.account_id,
-                        mode=record.mode,
-                        type=EVENT,
-                        body=json.dumps(status_payload(record), separators=(",", ":")).encode(),
-                        created_at=now,
-                    )
+        for settings, record in announced:
+            if settings.webhook_endpoint_id is not None:
+                rows.add_event(
+                    "msg_" + uuid.uuid4().hex,
+                    record,
+                    EVENT,
+                    json.dumps(status_payload(record), separators=(",", ":")).encode(),
+                    settings.webhook_endpoint_id,
+                    now,
                 )
-                session.flush()
-                session.add(
-                    WebhookDelivery(
-                        event_id=event_id,
-                        endpoint_id=extra.webhook_endpoint_id,
-                        state="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
-            if event_type == CONFIRMED and extra.notification_email is not None:
+            if event_type == CONFIRMED and settings.notification_email is not None:
                 text = confirmation_mail(record, self.explorer_url, self.organisation)
-                session.add(
-                    L402Mail(
-                        record_id=record.id,
-                        recipient=extra.notification_email,
-                        subject=text.subject,
-                        body=text.body,
-                        state="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
+                rows.add_mail(record.id, settings.notification_email, text.subject, text.body, now)
 
 
 def attach_webhook(
-    session: Session, box: SecretBox, account_id: str, url: str, now: datetime
+    rows: L402Repository, box: SecretBox, account_id: str, url: str, now: datetime
 ) -> tuple[str, str]:
     """A new endpoint for one timestamp; its id and its signing secret."""
     endpoint_id = "wh_" + uuid.uuid4().hex
     secret = new_secret()
-    session.add(
-        WebhookEndpoint(
-            id=endpoint_id,
-            account_id=account_id,
-            mode="live",
-            url=url,
-            # Subscribed to no account-wide event: it receives only its own timestamp's.
-            events=[],
-            active=True,
-            secret_sealed=box.seal(secret, context=endpoint_id.encode()),
-            consecutive_failures=0,
-            created_at=now,
-            updated_at=now,
-        )
+    rows.add_endpoint(
+        endpoint_id, account_id, url, box.seal(secret, context=endpoint_id.encode()), now
     )
-    session.flush()
     return endpoint_id, secret
 
 
-def detach_webhook(session: Session, endpoint_id: str | None) -> None:
-    if endpoint_id is None:
-        return
-    endpoint = session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is not None:
-        # Undelivered events for the old URL go with it: they were meant for it alone.
-        session.delete(endpoint)
+def detach_webhook(rows: L402Repository, endpoint_id: str | None) -> None:
+    # Undelivered events for the old URL go with it: they were meant for it alone.
+    if endpoint_id is not None:
+        rows.delete_endpoint(endpoint_id)
 
 
 @dataclass(frozen=True)
@@ -219,15 +161,7 @@ class MailOutbox:
     def _claim(self, limit: int) -> list[_Claim]:
         now = self.clock.now()
         with self.sessions.begin() as session:
-            rows = session.scalars(
-                select(L402Mail)
-                .where(L402Mail.state == "pending", L402Mail.next_attempt_at <= now)
-                .order_by(L402Mail.next_attempt_at, L402Mail.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
-            for row in rows:
-                row.next_attempt_at = now + timedelta(minutes=5)
+            rows = L402Repository(session).lease_due_mail(now, now + timedelta(minutes=5), limit)
             return [_Claim(r.id, r.attempts, r.recipient, r.subject, r.body) for r in rows]
 
     def _send(self, mailer: Mailer, claim: _Claim) -> None:
@@ -238,19 +172,15 @@ class MailOutbox:
             error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             log.warning("L402 mail to %s failed: %s", claim.recipient, error)
         now = self.clock.now()
+        attempts = claim.attempts + 1
         with self.sessions.begin() as session:
-            row = session.get(L402Mail, claim.id, with_for_update=True)
+            rows = L402Repository(session)
+            row = rows.locked_mail(claim.id)
             if row is None or row.state != "pending":
                 return
-            row.attempts = claim.attempts + 1
             if error is None:
-                row.state = "sent"
-                row.sent_at = now
-                row.last_error = None
+                rows.mail_sent(claim.id, attempts, now)
                 return
-            row.last_error = error[:2000]
-            delay = next_attempt_delay(row.attempts)
-            if delay is None:
-                row.state = "failed"
-            else:
-                row.next_attempt_at = now + timedelta(seconds=delay)
+            delay = next_attempt_delay(attempts)
+            retry_at = now + timedelta(seconds=delay) if delay is not None else None
+            rows.mail_failed(claim.id, attempts, error[:2000], retry_at)

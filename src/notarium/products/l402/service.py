@@ -5,8 +5,9 @@ stand in front of the paid ones.
 A paid request without a credential gets a :class:`PaymentChallenge`: a fresh invoice
 and a macaroon bound to exactly that request. The same request sent again with
 ``macaroon:preimage`` is checked (identifier, preimage, HMAC chain, caveats, and the
-invoice settled at the node), carried out once, and its answer stored with the token, so
-a retry gets the same answer and the token buys nothing else.
+invoice settled at the node), carried out once, and its result stored with the token, so
+a retry gets the same result and the token buys nothing else. Results are plain values
+(``notarium.products.l402.results``); the HTTP family writes them as the document's JSON.
 """
 
 from __future__ import annotations
@@ -15,23 +16,18 @@ import hashlib
 import hmac
 import secrets
 import threading
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from notarium.adapters.lightning.ports import LightningBackend, UnknownInvoice
 from notarium.adapters.pki.secretbox import SecretBox
 from notarium.adapters.store.db import SessionFactory
-from notarium.adapters.store.models import Account, L402Timestamp, Record
 from notarium.core.clock import Clock
 from notarium.core.errors import ConfigurationError, ValidationError
 from notarium.ledger.accounts.plans import Plan
-from notarium.ledger.accounts.service import check_email
+from notarium.ledger.accounts.service import AccountService, check_email
 from notarium.ledger.records.errors import DuplicateRecord
 from notarium.ledger.records.service import RecordService
 from notarium.ledger.records.values import NewRecord, Owner, RecordView
@@ -53,6 +49,7 @@ from notarium.products.l402.identifier import Identifier
 from notarium.products.l402.lookup import TimestampFacts, TimestampReader
 from notarium.products.l402.notifications import MailOutbox, attach_webhook, detach_webhook
 from notarium.products.l402.pricing import Pricer, Quote
+from notarium.products.l402.repository import L402Repository, NotificationSettings
 from notarium.products.l402.requests import (
     ActionRequest,
     FileTimestamp,
@@ -63,6 +60,19 @@ from notarium.products.l402.requests import (
     UpdateRequest,
     VerifyRequest,
     request_digest,
+)
+from notarium.products.l402.results import (
+    BitcoinAnchor,
+    FileFacts,
+    PaidResult,
+    PaymentChallenge,
+    Result,
+    StatusResult,
+    TimestampIssued,
+    UpdateApplied,
+    VerifyResult,
+    restored,
+    storable,
 )
 from notarium.products.l402.status import confirmations, public_status
 from notarium.products.l402.tokens import NewToken, StoredToken, TokenStore
@@ -94,24 +104,6 @@ class L402Config:
             )
 
 
-@dataclass(frozen=True)
-class PaymentChallenge:
-    invoice: str
-    macaroon: str
-    """Standard base64 of the binary macaroon."""
-    amount_sats: int
-    description: str
-    payment_hash: str
-
-
-@dataclass(frozen=True)
-class Answer:
-    body: dict[str, Any]
-
-
-Outcome = Answer | PaymentChallenge
-
-
 class L402Service:
     def __init__(
         self,
@@ -119,6 +111,7 @@ class L402Service:
         clock: Clock,
         *,
         records: RecordService,
+        accounts: AccountService,
         lightning: LightningBackend,
         box: SecretBox,
         pricer: Pricer,
@@ -132,6 +125,7 @@ class L402Service:
         self.sessions = sessions
         self.clock = clock
         self.records = records
+        self.accounts = accounts
         self.lightning = lightning
         self.box = box
         self.pricer = pricer
@@ -147,11 +141,11 @@ class L402Service:
 
     # -- entry point -------------------------------------------------------------------
 
-    def handle(self, request: ActionRequest, credential: Credential | None) -> Outcome:
+    def handle(self, request: ActionRequest, credential: Credential | None) -> Result:
         if isinstance(request, VerifyRequest):
-            return Answer(self._verify(request))
+            return self._verify(request)
         if isinstance(request, StatusRequest):
-            return Answer(self._status(request))
+            return self._status(request)
         if isinstance(request, UpdateRequest):
             return self._update(request, credential)
         return self._timestamp(request, credential)
@@ -181,31 +175,8 @@ class L402Service:
     def _account(self, name: str) -> str:
         with self._account_lock:
             if name not in self._accounts:
-                self._accounts[name] = self._ensure_account(name)
+                self._accounts[name] = self.accounts.ensure_system_account(name).id
             return self._accounts[name]
-
-    def _ensure_account(self, name: str) -> str:
-        for _ in range(2):
-            with self.sessions.begin() as session:
-                existing = session.scalar(select(Account.id).where(Account.name == name))
-                if existing is not None:
-                    return existing
-            try:
-                with self.sessions.begin() as session:
-                    account_id = str(uuid.uuid4())
-                    session.add(
-                        Account(
-                            id=account_id,
-                            name=name,
-                            plan="business",
-                            email=None,
-                            created_at=self.clock.now(),
-                        )
-                    )
-                    return account_id
-            except IntegrityError:
-                continue  # another server created it first; read theirs
-        raise ConfigurationError(f"cannot create or find the L402 account {name!r}")
 
     def _owner(self) -> Owner:
         # Both accounts exist before any transaction that needs them opens: creating one
@@ -215,28 +186,19 @@ class L402Service:
 
     # -- free actions ------------------------------------------------------------------
 
-    def _verify(self, request: VerifyRequest) -> dict[str, Any]:
+    def _verify(self, request: VerifyRequest) -> VerifyResult:
         facts = self.reader.verification(request.sha256)
         if facts is None:
-            return {"success": True, "verified": False, "found": False}
+            return VerifyResult(found=False)
         if facts.status == "confirmed" and facts.txid:
-            return {
-                "success": True,
-                "verified": True,
-                "found": True,
-                "hash": facts.sha256,
-                "txid": facts.txid,
-                "block_height": facts.block_height,
-                "op_return": facts.op_return,
-                "explorer_url": f"{self.config.explorer_url}{facts.txid}",
-            }
-        return {
-            "success": True,
-            "verified": False,
-            "found": True,
-            "hash": facts.sha256,
-            "status": public_status(facts.status),
-        }
+            anchor = BitcoinAnchor(
+                txid=facts.txid,
+                block_height=facts.block_height,
+                op_return=facts.op_return,
+                explorer_url=f"{self.config.explorer_url}{facts.txid}",
+            )
+            return VerifyResult(found=True, sha256=facts.sha256, anchor=anchor)
+        return VerifyResult(found=True, sha256=facts.sha256, status=public_status(facts.status))
 
     def _find(self, timestamp_id: str | None, sha256: str | None) -> TimestampFacts:
         account = self.account_id()
@@ -251,19 +213,18 @@ class L402Service:
             raise TimestampNotFound("No L402 timestamp matches this timestamp_id or hash.")
         return facts
 
-    def _status(self, request: StatusRequest) -> dict[str, Any]:
+    def _status(self, request: StatusRequest) -> StatusResult:
         facts = self._find(request.timestamp_id, request.sha256)
         status = public_status(facts.status)
         tip = self._best_height() if status == "confirmed" else None
-        return {
-            "success": True,
-            "status": status,
-            "timestamp_id": facts.timestamp_id,
-            "hash": facts.sha256,
-            "txid": facts.txid,
-            "confirmations": confirmations(status, facts.block_height, tip),
-            "block_height": facts.block_height,
-        }
+        return StatusResult(
+            status=status,
+            timestamp_id=facts.timestamp_id,
+            sha256=facts.sha256,
+            txid=facts.txid,
+            confirmations=confirmations(status, facts.block_height, tip),
+            block_height=facts.block_height,
+        )
 
     def _best_height(self) -> int | None:
         """The node's tip when it answers; never below the highest block an attestation
@@ -276,7 +237,7 @@ class L402Service:
 
     def _timestamp(
         self, request: HashTimestamp | FileTimestamp, credential: Credential | None
-    ) -> Outcome:
+    ) -> TimestampIssued | PaymentChallenge:
         self._check_notifications(request.notify)
         is_file = isinstance(request, FileTimestamp)
         if credential is None:
@@ -284,30 +245,30 @@ class L402Service:
             # Free only when it would change nothing: new notifications (or a file to
             # keep) are paid for like the timestamp itself, never silently dropped.
             if existing is not None and not self._changes(existing, request):
-                return Answer(
-                    {
-                        "success": True,
-                        "timestamp_id": existing.timestamp_id,
-                        "hash": existing.sha256,
-                        "status": public_status(existing.status),
-                        "already_timestamped": True,
-                        "message": "This hash is already timestamped; nothing was charged. "
-                        "Add notifications with l402_timestamp_update.",
-                    }
+                return TimestampIssued(
+                    timestamp_id=existing.timestamp_id,
+                    sha256=existing.sha256,
+                    status=public_status(existing.status),
+                    already_timestamped=True,
                 )
             if isinstance(request, FileTimestamp):
                 # Refused files are refused before anyone pays for them.
                 self.intake.check(request)
             return self._challenge(request, self.pricer.timestamp(file=is_file))
         token = self._redeemable(credential, request)
-        stored = self.tokens.claim(token.token_id, timedelta(seconds=self.config.lease_seconds))
-        if stored is not None:
-            return Answer(stored)
+        earlier = self._claim(token)
+        if earlier is not None:
+            return _issued(earlier)
         try:
-            return Answer(self._create(request, token.token_id))
+            return self._create(request, token.token_id)
         except BaseException:
             self.tokens.release(token.token_id)
             raise
+
+    def _claim(self, token: StoredToken) -> PaidResult | None:
+        """The result a redeemed token bought, or None once this request holds its lease."""
+        kept = self.tokens.claim(token.token_id, timedelta(seconds=self.config.lease_seconds))
+        return restored(kept) if kept is not None else None
 
     def _changes(self, existing: TimestampFacts, request: HashTimestamp | FileTimestamp) -> bool:
         notify = request.notify
@@ -324,7 +285,7 @@ class L402Service:
             )
         )
 
-    def _create(self, request: HashTimestamp | FileTimestamp, token_id: str) -> dict[str, Any]:
+    def _create(self, request: HashTimestamp | FileTimestamp, token_id: str) -> TimestampIssued:
         checked: CheckedFile | None = None
         stored = False
         if isinstance(request, FileTimestamp):
@@ -337,15 +298,15 @@ class L402Service:
             file_type=checked.mime if checked else None,
             channel=CHANNEL,
         )
-        answer: dict[str, Any] = {}
+        answer: list[TimestampIssued] = []
 
         def within(session: Session, view: RecordView) -> None:
             secret = self._attach(session, view.id, request.notify, stored)
-            body = self._created_body(
+            result = _created(
                 view.certificate_id, view.sha256, view.status, checked, stored, secret
             )
-            self.tokens.mark_redeemed(session, token_id, body, view.id)
-            answer.update(body)
+            self.tokens.mark_redeemed(session, token_id, storable(result), view.id)
+            answer.append(result)
 
         try:
             self.records.create(self._owner(), PAY_PER_REQUEST, new, also=within)
@@ -353,45 +314,16 @@ class L402Service:
             # Someone paid for this hash first; this payment buys the same timestamp, with
             # this request's notifications (which replace any, as an update would).
             with self.sessions.begin() as session:
-                row = session.get(Record, duplicate.existing_id)
-                if row is None:
+                record = L402Repository(session).record(duplicate.existing_id)
+                if record is None:
                     raise
-                secret = self._attach(session, row.id, request.notify, stored)
-                body = self._created_body(
-                    row.certificate_id, row.sha256, row.status, checked, stored, secret
+                secret = self._attach(session, record.id, request.notify, stored)
+                result = _created(
+                    record.timestamp_id, record.sha256, record.status, checked, stored, secret
                 )
-                self.tokens.mark_redeemed(session, token_id, body, row.id)
-                answer.update(body)
-        return answer
-
-    def _created_body(
-        self,
-        timestamp_id: str,
-        sha256: str,
-        status: str,
-        checked: CheckedFile | None,
-        stored: bool,
-        webhook_secret: str | None,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "success": True,
-            "timestamp_id": timestamp_id,
-            "hash": sha256,
-            "status": public_status(status),
-        }
-        if checked is not None:
-            body["file"] = {
-                "filename": checked.filename,
-                "size": checked.size,
-                "mime": checked.mime,
-                "stored": stored,
-            }
-            body["message"] = "File hashed and queued for Bitcoin blockchain anchoring."
-        else:
-            body["message"] = "Hash queued for Bitcoin blockchain anchoring."
-        if webhook_secret is not None:
-            body["webhook_secret"] = webhook_secret
-        return body
+                self.tokens.mark_redeemed(session, token_id, storable(result), record.id)
+                answer.append(result)
+        return answer[0]
 
     def _attach(
         self, session: Session, record_id: str, notify: Notifications, stored: bool
@@ -400,35 +332,46 @@ class L402Service:
         (a timestamp has one webhook and one address: the latest paid request that names
         one sets it); the new webhook secret when a webhook was set up."""
         now = self.clock.now()
-        row = session.get(L402Timestamp, record_id, with_for_update=True)
-        if row is None:
-            row = L402Timestamp(
-                record_id=record_id, file_stored=False, created_at=now, updated_at=now
-            )
-            session.add(row)
+        rows = L402Repository(session)
+        settings = rows.open_settings(record_id, now)
         secret = None
-        unchanged = row.webhook_endpoint_id is not None and row.webhook_url == notify.webhook_url
+        unchanged = (
+            settings.webhook_endpoint_id is not None and settings.webhook_url == notify.webhook_url
+        )
         if notify.webhook_url is not None and not unchanged:
-            previous = row.webhook_endpoint_id
-            if previous is not None:
-                row.webhook_endpoint_id = None
-                row.webhook_url = None
-                session.flush()
-                detach_webhook(session, previous)
-            endpoint_id, secret = attach_webhook(
-                session, self.box, self.webhook_account_id(), notify.webhook_url, now
+            settings, secret = self._set_webhook(
+                rows, settings, notify.webhook_url, self.webhook_account_id(), now
             )
-            row.webhook_url = notify.webhook_url
-            row.webhook_endpoint_id = endpoint_id
         if notify.notification_email is not None:
-            row.notification_email = notify.notification_email
-        row.file_stored = row.file_stored or stored
-        row.updated_at = now
+            settings = replace(settings, notification_email=notify.notification_email)
+        rows.save_settings(replace(settings, file_stored=settings.file_stored or stored), now)
         return secret
+
+    def _set_webhook(
+        self,
+        rows: L402Repository,
+        settings: NotificationSettings,
+        url: str | None,
+        account_id: str,
+        now: datetime,
+    ) -> tuple[NotificationSettings, str | None]:
+        """The settings with a new endpoint for ``url`` (none when None) in place of the
+        old one, which is deleted; the new endpoint's secret."""
+        previous = settings.webhook_endpoint_id
+        settings = replace(settings, webhook_endpoint_id=None, webhook_url=None)
+        if previous is not None:
+            rows.save_settings(settings, now)
+            detach_webhook(rows, previous)
+        if url is None:
+            return settings, None
+        endpoint_id, secret = attach_webhook(rows, self.box, account_id, url, now)
+        return replace(settings, webhook_endpoint_id=endpoint_id, webhook_url=url), secret
 
     # -- notification updates ----------------------------------------------------------
 
-    def _update(self, request: UpdateRequest, credential: Credential | None) -> Outcome:
+    def _update(
+        self, request: UpdateRequest, credential: Credential | None
+    ) -> UpdateApplied | PaymentChallenge:
         self._check_notifications(
             Notifications(
                 request.webhook_url if request.set_webhook else None,
@@ -439,55 +382,37 @@ class L402Service:
         if credential is None:
             return self._challenge(request, self.pricer.update())
         token = self._redeemable(credential, request)
-        stored = self.tokens.claim(token.token_id, timedelta(seconds=self.config.lease_seconds))
-        if stored is not None:
-            return Answer(stored)
+        earlier = self._claim(token)
+        if earlier is not None:
+            return _applied(earlier)
         try:
-            return Answer(self._apply_update(request, facts, token.token_id))
+            return self._apply_update(request, facts, token.token_id)
         except BaseException:
             self.tokens.release(token.token_id)
             raise
 
     def _apply_update(
         self, request: UpdateRequest, facts: TimestampFacts, token_id: str
-    ) -> dict[str, Any]:
+    ) -> UpdateApplied:
         now = self.clock.now()
         webhook_account = self.webhook_account_id()
         with self.sessions.begin() as session:
-            row = session.get(L402Timestamp, facts.record_id, with_for_update=True)
-            if row is None:
-                row = L402Timestamp(
-                    record_id=facts.record_id, file_stored=False, created_at=now, updated_at=now
-                )
-                session.add(row)
+            rows = L402Repository(session)
+            settings = rows.open_settings(facts.record_id, now)
             updated: dict[str, str | None] = {}
             secret = None
             if request.set_webhook:
-                previous = row.webhook_endpoint_id
-                row.webhook_endpoint_id = None
-                row.webhook_url = None
-                session.flush()
-                detach_webhook(session, previous)
-                if request.webhook_url is not None:
-                    row.webhook_endpoint_id, secret = attach_webhook(
-                        session, self.box, webhook_account, request.webhook_url, now
-                    )
-                    row.webhook_url = request.webhook_url
-                updated["webhook_url"] = row.webhook_url
+                settings, secret = self._set_webhook(
+                    rows, settings, request.webhook_url, webhook_account, now
+                )
+                updated["webhook_url"] = settings.webhook_url
             if request.set_email:
-                row.notification_email = request.notification_email
-                updated["notification_email"] = row.notification_email
-            row.updated_at = now
-            body: dict[str, Any] = {
-                "success": True,
-                "timestamp_id": facts.timestamp_id,
-                "updated": updated,
-                "message": "Notification settings updated.",
-            }
-            if secret is not None:
-                body["webhook_secret"] = secret
-            self.tokens.mark_redeemed(session, token_id, body, facts.record_id)
-            return body
+                settings = replace(settings, notification_email=request.notification_email)
+                updated["notification_email"] = settings.notification_email
+            rows.save_settings(settings, now)
+            result = UpdateApplied(facts.timestamp_id, updated, secret)
+            self.tokens.mark_redeemed(session, token_id, storable(result), facts.record_id)
+            return result
 
     def _check_notifications(self, notify: Notifications) -> None:
         if notify.webhook_url is not None:
@@ -588,3 +513,32 @@ class L402Service:
             raise PaymentNotSettled(
                 "The invoice of this token is not paid (yet); pay it, then retry."
             )
+
+
+def _created(
+    timestamp_id: str,
+    sha256: str,
+    status: str,
+    checked: CheckedFile | None,
+    stored: bool,
+    webhook_secret: str | None,
+) -> TimestampIssued:
+    file = (
+        FileFacts(checked.filename, checked.size, checked.mime, stored)
+        if checked is not None
+        else None
+    )
+    return TimestampIssued(timestamp_id, sha256, public_status(status), file, webhook_secret)
+
+
+def _issued(result: PaidResult) -> TimestampIssued:
+    # A token is bound to one action by its caveats, so its stored result is that action's.
+    if not isinstance(result, TimestampIssued):
+        raise ConfigurationError("a timestamp token holds another action's result")
+    return result
+
+
+def _applied(result: PaidResult) -> UpdateApplied:
+    if not isinstance(result, UpdateApplied):
+        raise ConfigurationError("an update token holds another action's result")
+    return result

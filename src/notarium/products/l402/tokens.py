@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from notarium.adapters.pki.secretbox import SecretBox
 from notarium.adapters.store.db import SessionFactory
-from notarium.adapters.store.models import L402Token
 from notarium.core.clock import Clock
 from notarium.products.l402.errors import InvalidToken, RequestInProgress
+from notarium.products.l402.repository import L402Repository, NewTokenRow
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,8 @@ class TokenStore:
 
     def issue(self, token: NewToken) -> None:
         with self.sessions.begin() as session:
-            session.add(
-                L402Token(
+            L402Repository(session).add_token(
+                NewTokenRow(
                     id=token.token_id,
                     payment_hash=token.payment_hash,
                     root_key_sealed=self.box.seal(
@@ -69,7 +68,6 @@ class TokenStore:
                     request_digest=token.request_digest,
                     amount_sats=token.amount_sats,
                     invoice=token.invoice,
-                    state="issued",
                     created_at=self.clock.now(),
                     expires_at=token.expires_at,
                 )
@@ -77,32 +75,31 @@ class TokenStore:
 
     def get(self, token_id: str) -> StoredToken | None:
         with self.sessions() as session:
-            row = session.get(L402Token, token_id)
-            if row is None:
-                return None
-            root = (
-                bytes.fromhex(
-                    self.box.open(row.root_key_sealed, context=self._context(row.id, "root"))
-                )
-                if row.root_key_sealed is not None
-                else None
-            )
-            return StoredToken(
-                row.id,
-                row.payment_hash,
-                root,
-                row.action,
-                row.request_digest,
-                row.amount_sats,
-                row.state,
-            )
+            row = L402Repository(session).token(token_id)
+        if row is None:
+            return None
+        root = (
+            bytes.fromhex(self.box.open(row.root_key_sealed, context=self._context(row.id, "root")))
+            if row.root_key_sealed is not None
+            else None
+        )
+        return StoredToken(
+            row.id,
+            row.payment_hash,
+            root,
+            row.action,
+            row.request_digest,
+            row.amount_sats,
+            row.state,
+        )
 
     def claim(self, token_id: str, lease: timedelta) -> dict[str, Any] | None:
-        """The stored answer of a redeemed token, or ``None`` once this caller holds the
+        """The stored result of a redeemed token, or ``None`` once this caller holds the
         token's lease and must carry the request out."""
         now = self.clock.now()
         with self.sessions.begin() as session:
-            row = session.get(L402Token, token_id, with_for_update=True)
+            tokens = L402Repository(session)
+            row = tokens.token(token_id, lock=True)
             if row is None:
                 raise InvalidToken("This L402 token is unknown.")
             if row.state == "redeemed" and row.result_sealed is not None:
@@ -114,17 +111,16 @@ class TokenStore:
                 raise RequestInProgress(
                     "This paid request is being carried out right now; retry in a few seconds."
                 )
-            row.state = "redeeming"
-            row.lease_until = now + lease
+            tokens.lease_token(token_id, now + lease)
             return None
 
     def release(self, token_id: str) -> None:
         """Give the lease back after a failure, so a retry may try again at once."""
         with self.sessions.begin() as session:
-            row = session.get(L402Token, token_id, with_for_update=True)
+            tokens = L402Repository(session)
+            row = tokens.token(token_id, lock=True)
             if row is not None and row.state == "redeeming":
-                row.state = "issued"
-                row.lease_until = None
+                tokens.release_token(token_id)
 
     def complete(self, token_id: str, answer: dict[str, Any], record_id: str | None) -> None:
         with self.sessions.begin() as session:
@@ -133,39 +129,28 @@ class TokenStore:
     def mark_redeemed(
         self, session: Session, token_id: str, answer: dict[str, Any], record_id: str | None
     ) -> None:
-        """In the caller's transaction, so the answer is stored exactly when the work it
+        """In the caller's transaction, so the result is stored exactly when the work it
         reports is committed."""
-        row = session.get(L402Token, token_id, with_for_update=True)
-        if row is None:
+        tokens = L402Repository(session)
+        if tokens.token(token_id, lock=True) is None:
             return
-        row.state = "redeemed"
-        row.lease_until = None
-        row.redeemed_at = self.clock.now()
-        row.record_id = record_id
-        row.result_sealed = self.box.seal(
-            json.dumps(answer, separators=(",", ":")),
-            context=self._context(row.id, "result"),
+        sealed = self.box.seal(
+            json.dumps(answer, separators=(",", ":")), context=self._context(token_id, "result")
         )
+        tokens.redeem_token(token_id, sealed, record_id, self.clock.now())
 
     def revoke(self, token_id: str) -> bool:
         """Erase the root key: the macaroon can never be verified again. False when
         there is no such token."""
         with self.sessions.begin() as session:
-            row = session.get(L402Token, token_id, with_for_update=True)
-            if row is None:
+            tokens = L402Repository(session)
+            if tokens.token(token_id, lock=True) is None:
                 return False
-            row.root_key_sealed = None
-            row.revoked_at = self.clock.now()
+            tokens.revoke_token(token_id, self.clock.now())
             return True
 
     def purge_expired(self, grace: timedelta, *, limit: int = 500) -> int:
         """Forget tokens expired for longer than ``grace`` (unpaid challenges included):
         their credentials are refused anyway, and the table must not grow forever."""
-        cutoff = self.clock.now() - grace
         with self.sessions.begin() as session:
-            ids = session.scalars(
-                select(L402Token.id).where(L402Token.expires_at < cutoff).limit(limit)
-            ).all()
-            if ids:
-                session.execute(delete(L402Token).where(L402Token.id.in_(ids)))
-            return len(ids)
+            return L402Repository(session).purge_tokens(self.clock.now() - grace, limit)

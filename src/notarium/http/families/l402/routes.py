@@ -4,26 +4,18 @@ every error, a 402 with an invoice and a macaroon for the paid actions."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 
-from notarium.adapters.lightning.ports import LightningUnavailable
 from notarium.adapters.ratelimit.limiter import Bucket
-from notarium.adapters.scanning.ports import ScannerUnavailable
-from notarium.core.errors import (
-    AuthenticationError,
-    ConflictError,
-    NotariumError,
-    NotFoundError,
-    RateLimitedError,
-    ValidationError,
-)
-from notarium.http.deps import client_ip, limiter_of, record_rate
-from notarium.http.errors import register_envelope, request_id_of
+from notarium.core.errors import ValidationError
+from notarium.http.deps import L402, client_ip, limiter_of, record_rate
+from notarium.http.errors import request_id_of
+from notarium.http.families.l402 import present
 from notarium.http.families.l402.schemas import (
     L402ErrorAnswer,
     PaymentRequiredAnswer,
@@ -31,12 +23,11 @@ from notarium.http.families.l402.schemas import (
     TimestampAnswer,
     UpdateAnswer,
     VerifyAnswer,
+    parse_request,
     request_body_schema,
 )
 from notarium.http.formats import parse_json_object
-from notarium.http.middleware import PayloadTooLarge
-from notarium.products.l402.errors import FileUploadsUnavailable
-from notarium.products.l402.headers import SCHEMES, challenge_header, parse_authorization
+from notarium.products.l402.headers import SCHEMES, Credential, parse_authorization
 from notarium.products.l402.requests import (
     STATUS,
     TIMESTAMP,
@@ -45,11 +36,7 @@ from notarium.products.l402.requests import (
     ActionRequest,
     FileTimestamp,
     HashTimestamp,
-    parse_request,
 )
-from notarium.products.l402.service import Answer, L402Service
-
-log = logging.getLogger("notarium.http")
 
 router = APIRouter(tags=["l402"])
 
@@ -68,15 +55,6 @@ UPDATES = Bucket("l402-update", 10)
 PAID = Bucket("l402-paid", 60)
 MALFORMED = Bucket("l402-malformed", 10)
 
-_CODES = {
-    "INVALID_SHA256_HASH": "invalid_hash",
-    "INVALID_JSON": "invalid_request",
-    "INVALID_REQUEST": "invalid_request",
-    "RATE_LIMITED": "rate_limited",
-    "PAYLOAD_TOO_LARGE": "file_too_large",
-}
-
-
 # Unstorable text (NUL, a lone surrogate) in a field is that field's error.
 FIELD_CODES = {
     "action": "invalid_action",
@@ -89,69 +67,16 @@ FIELD_CODES = {
 }
 
 
-def _code(status: int, code: str) -> str:
-    if status == 500:
-        return "server_error"
-    if status == 502:
-        return "backend_unavailable"
-    return _CODES.get(code, code.lower())
+@dataclass(frozen=True)
+class L402Call:
+    """What a request asks for, and the credential it pays with (paid actions only)."""
+
+    action: ActionRequest
+    credential: Credential | None
 
 
-def l402_envelope(status: int, code: str, message: str, request_id: str) -> Response:
-    return JSONResponse(
-        {
-            "success": False,
-            "http_code": status,
-            "error": _code(status, code),
-            "message": message,
-            "request_id": request_id,
-        },
-        status_code=status,
-    )
-
-
-register_envelope(PATH, l402_envelope)
-
-
-def status_of(error: NotariumError) -> int:
-    if isinstance(error, PayloadTooLarge) or error.code == "file_too_large":
-        return 413
-    if isinstance(error, RateLimitedError):
-        return 429
-    if isinstance(error, ValidationError):
-        return 400
-    if isinstance(error, AuthenticationError):
-        return 401
-    if isinstance(error, NotFoundError):
-        return 404
-    if isinstance(error, ConflictError):
-        return 409
-    if isinstance(error, LightningUnavailable | ScannerUnavailable):
-        return 502
-    if isinstance(error, FileUploadsUnavailable):
-        return 503
-    return 500
-
-
-def _error(request: Request, error: NotariumError) -> Response:
-    status = status_of(error)
-    message = error.message
-    if status == 500:
-        log.error("L402 request failed: %s %s", error.code, error.message, exc_info=error)
-        message = "Internal error; try again, quoting the request_id if it persists."
-    elif status == 502:
-        message = f"{error.message} Retry in a moment."
-    response = l402_envelope(status, error.code, message, request_id_of(request))
-    if isinstance(error, RateLimitedError):
-        response.headers["Retry-After"] = str(error.retry_after)
-        response.headers["X-RateLimit-Limit"] = str(error.limit)
-        response.headers["X-RateLimit-Remaining"] = "0"
-        response.headers["X-RateLimit-Reset"] = str(int(error.reset_at))
-    elif status == 401:
-        response.headers["WWW-Authenticate"] = f'L402 error="{_code(401, error.code)}"'
-    elif status == 502:
-        response.headers["Retry-After"] = "5"
-    return response
+BucketChoice = Callable[[ActionRequest, bool], Bucket]
+"""``(action, carries a credential) -> the per-IP bucket it is charged to``."""
 
 
 def _bucket(action: ActionRequest, has_credential: bool) -> Bucket:
@@ -162,44 +87,38 @@ def _bucket(action: ActionRequest, has_credential: bool) -> Bucket:
     return {VERIFY: VERIFIES, STATUS: STATUSES, UPDATE: UPDATES}[action.action]
 
 
-def _handle(service: L402Service, request: Request, body: bytes) -> Response:
-    limiter = limiter_of(request)
-    ip = client_ip(request)
-    try:
+async def request_body(request: Request) -> bytes:
+    # Read on the event loop; the body cap of ``large_bodies`` applies while it streams.
+    return await request.body()
+
+
+def per_ip(choose: BucketChoice, *, malformed: Bucket) -> Callable[[Request, bytes], L402Call]:
+    """A dependency reading the call from the body and charging the client's address the
+    bucket ``choose`` names for it; requests that cannot be read share ``malformed``,
+    whatever they claim to be."""
+
+    def dependency(request: Request, body: Annotated[bytes, Depends(request_body)]) -> L402Call:
+        limiter = limiter_of(request)
+        ip = client_ip(request)
         authorizations = request.headers.getlist("authorization")
+        try:
+            payload = parse_json_object(body, code="invalid_request", field_codes=FIELD_CODES)
+            action = parse_request(payload)
+        except ValidationError:
+            record_rate(request, limiter.hit(malformed, ip))
+            raise
         has_credential = any(
             value.strip().partition(" ")[0].lower() in SCHEMES for value in authorizations
         )
-        try:
-            action = parse_request(parse_json_object(body, field_codes=FIELD_CODES))
-        except ValidationError:
-            # Malformed requests share one small bucket, whatever they claim to be.
-            record_rate(request, limiter.hit(MALFORMED, ip))
-            raise
-        record_rate(request, limiter.hit(_bucket(action, has_credential), ip))
+        record_rate(request, limiter.hit(choose(action, has_credential), ip))
         # Only the paid actions read credentials; the free ones ignore any.
         paid = action.action in (TIMESTAMP, UPDATE)
-        credential = parse_authorization(authorizations) if paid else None
-        outcome = service.handle(action, credential)
-    except NotariumError as error:
-        return _error(request, error)
-    if isinstance(outcome, Answer):
-        return JSONResponse(outcome.body)
-    return JSONResponse(
-        {
-            "success": False,
-            "http_code": 402,
-            "error": "payment_required",
-            "message": "Payment required",
-            "invoice": outcome.invoice,
-            "macaroon": outcome.macaroon,
-            "amount_sats": outcome.amount_sats,
-            "description": outcome.description,
-            "request_id": request_id_of(request),
-        },
-        status_code=402,
-        headers={"WWW-Authenticate": challenge_header(outcome.macaroon, outcome.invoice)},
-    )
+        return L402Call(action, parse_authorization(authorizations) if paid else None)
+
+    return dependency
+
+
+Call = Annotated[L402Call, Depends(per_ip(_bucket, malformed=MALFORMED))]
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -260,10 +179,5 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     },
     summary="Pay-per-request timestamps over L402: timestamp, verify, status, update",
 )
-async def l402(request: Request) -> Response:
-    service: L402Service = request.app.state.l402
-    try:
-        body = await request.body()
-    except NotariumError as error:
-        return _error(request, error)
-    return await run_in_threadpool(_handle, service, request, body)
+def l402(request: Request, call: Call, service: L402) -> Response:
+    return present.response(service.handle(call.action, call.credential), request_id_of(request))
