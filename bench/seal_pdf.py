@@ -169,7 +169,9 @@ def bare_signer(data_dir: Path) -> Callable[[bytes, int | None], bytes]:
     # The TSA's serials come from its issuance table, one committed row per token, in
     # the server's own database: that durable, unique numbering is part of the TSA, not
     # something the route adds.
-    serials = DatabaseSerialSource(make_session_factory(make_engine(settings)), SystemClock())
+    serials = DatabaseSerialSource(
+        make_session_factory(make_engine(settings.database())), SystemClock()
+    )
     timestamper = InProcessTimeStamper(authority, serials)
 
     def der(certificate: object) -> asn1_x509.Certificate:

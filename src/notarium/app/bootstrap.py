@@ -38,7 +38,7 @@ def schema_is_current(engine: Engine) -> bool:
 def initialise(settings: Settings, *, migrate_schema: bool = True) -> InitResult:
     ensure_data_dir(settings.data_dir)
     keys_created = KeyStore(settings.keys_dir, settings.organisation).ensure()
-    engine = make_engine(settings)
+    engine = make_engine(settings.database())
     try:
         if migrate_schema:
             migrate.upgrade(engine)

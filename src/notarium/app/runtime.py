@@ -14,13 +14,9 @@ from notarium.adapters.pki.secretbox import SecretBox
 from notarium.adapters.store.db import SessionFactory, make_engine, make_session_factory
 from notarium.adapters.store.serials import DatabaseSerialSource
 from notarium.app.settings import Settings
-from notarium.app.wiring.anchoring import (
-    anchor_policy,
-    build_anchors,
-    build_test_anchors,
-    external_tsa_roots,
-)
+from notarium.app.wiring.anchoring import build_anchors, build_test_anchors, external_tsa_roots
 from notarium.app.wiring.certificate_pdf import build_certificate_pdfs
+from notarium.app.wiring.l402 import build_l402
 from notarium.app.wiring.lightning import build_lightning
 from notarium.app.wiring.web_capture import build_links, build_webcaptures
 from notarium.core.clock import Clock, SystemClock
@@ -28,6 +24,7 @@ from notarium.formats.signing import Ed25519RecordSigner
 from notarium.ledger.accounts.jwt_auth import TokenPolicy
 from notarium.ledger.accounts.service import AccountService
 from notarium.ledger.anchoring.service import AnchoringService
+from notarium.ledger.events import Fanout
 from notarium.ledger.idempotency.service import IdempotencyService
 from notarium.ledger.proofs import ProofService
 from notarium.ledger.records.service import RecordService
@@ -37,9 +34,10 @@ from notarium.notify.mail.smtp import SmtpMailer
 from notarium.notify.webhooks.delivery import HttpxWebhookSender
 from notarium.notify.webhooks.keys import load_or_create as load_or_create_webhook_key
 from notarium.notify.webhooks.outbox import OutboxSink
-from notarium.notify.webhooks.service import WebhookPolicy, WebhookService
+from notarium.notify.webhooks.service import WebhookService
 from notarium.products.certificate_pdf.service import CertificatePdfService
 from notarium.products.l402.notifications import L402Notifier
+from notarium.products.l402.service import L402Service
 from notarium.products.pdf_seal.material import ensure_seal_material
 from notarium.products.pdf_seal.service import SealService
 from notarium.products.web_capture.downloads import CaptureDownloads
@@ -54,6 +52,7 @@ class Runtime:
     engine: Engine
     sessions: SessionFactory
     keystore: KeyStore
+    box: SecretBox
     tsa: TimeStampAuthority
     record_signer: Ed25519RecordSigner
     accounts: AccountService
@@ -69,6 +68,7 @@ class Runtime:
     capture_downloads: CaptureDownloads
     links: LinkSigner
     lightning: LightningBackend
+    l402: L402Service
 
     def close(self) -> None:
         self.webhooks.close()
@@ -81,7 +81,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     ensure_data_dir(settings.data_dir)
     keystore = KeyStore(settings.keys_dir, settings.organisation, clock=clock)
     keystore.ensure()
-    engine = make_engine(settings)
+    engine = make_engine(settings.database())
     sessions = make_session_factory(engine)
     read_sessions = make_session_factory(engine, read_only=True)
     tsa = TimeStampAuthority(
@@ -91,14 +91,16 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         clock=clock,
     )
     record_signer = Ed25519RecordSigner(keystore.ed25519_private_key(), settings.effective_key_name)
-    # L402 timestamps announce their status changes to their own webhook and e-mail.
-    outbox = L402Notifier(
-        OutboxSink(clock),
-        clock,
-        explorer_url=settings.l402_explorer_url,
-        organisation=settings.organisation,
+    events = Fanout(
+        [
+            OutboxSink(clock),
+            # L402 timestamps announce their status changes to their own webhook and e-mail.
+            L402Notifier(
+                clock, explorer_url=settings.l402_explorer_url, organisation=settings.organisation
+            ),
+        ]
     )
-    records = RecordService(sessions, tsa, clock, read_sessions=read_sessions, events=outbox)
+    records = RecordService(sessions, tsa, clock, read_sessions=read_sessions, events=events)
     translog = TransparencyLog(
         sessions,
         read_sessions,
@@ -113,11 +115,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         HttpxWebhookSender(
             EgressPolicy(settings.egress_allowlist), timeout=settings.webhook_timeout
         ),
-        WebhookPolicy(
-            timeout=settings.webhook_timeout,
-            disable_after=settings.webhook_disable_after,
-            https_only_live=settings.webhook_https_only,
-        ),
+        settings.webhooks(),
         notify=SmtpMailer(settings.smtp_url).send if settings.smtp_url else None,
         signing_key=load_or_create_webhook_key(settings.keys_dir),
     )
@@ -159,12 +157,14 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         serials=DatabaseSerialSource(sessions, clock),
         signer=record_signer,
     )
+    lightning = build_lightning(settings, clock=clock)
     return Runtime(
         settings=settings,
         clock=clock,
         engine=engine,
         sessions=sessions,
         keystore=keystore,
+        box=box,
         tsa=tsa,
         record_signer=record_signer,
         accounts=AccountService(
@@ -186,13 +186,21 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         webcaptures=webcaptures,
         capture_downloads=CaptureDownloads(webcaptures, proofs, certificate_pdfs),
         links=build_links(settings, clock),
-        lightning=build_lightning(settings, clock=clock),
+        lightning=lightning,
         anchoring=AnchoringService(
             sessions,
             clock,
             build_anchors(settings),
-            anchor_policy(settings),
+            settings.anchoring(),
             test_anchors=build_test_anchors(settings),
-            events=outbox,
+            events=events,
+        ),
+        l402=build_l402(
+            settings,
+            sessions=sessions,
+            clock=clock,
+            records=records,
+            lightning=lightning,
+            box=box,
         ),
     )

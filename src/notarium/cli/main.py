@@ -35,7 +35,7 @@ def _accounts(settings: Settings) -> AccountService:
     from notarium.core.clock import SystemClock
     from notarium.ledger.accounts.service import AccountService
 
-    return AccountService(make_session_factory(make_engine(settings)), SystemClock())
+    return AccountService(make_session_factory(make_engine(settings.database())), SystemClock())
 
 
 def _fail(error: NotariumError) -> None:
@@ -138,7 +138,7 @@ def db_upgrade() -> None:
     from notarium.adapters.store import migrate
     from notarium.adapters.store.db import make_engine
 
-    engine = make_engine(_settings())
+    engine = make_engine(_settings().database())
     try:
         migrate.upgrade(engine)
         click.echo(f"Schema at revision {migrate.current_revision(engine)}.")
@@ -332,7 +332,7 @@ def _accounts_with_box(settings: Settings) -> AccountService:
 
     KeyStore(settings.keys_dir, settings.organisation).ensure()
     return AccountService(
-        make_session_factory(make_engine(settings)),
+        make_session_factory(make_engine(settings.database())),
         SystemClock(),
         box=SecretBox(settings.keys_dir),
     )

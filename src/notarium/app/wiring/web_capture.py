@@ -43,9 +43,12 @@ def build_webcaptures(
 
     def engine() -> CaptureEngine:
         # Playwright loads with the first capture, not with every server process.
+        from notarium.products.web_capture.browser.browser_pool import BrowserPool
         from notarium.products.web_capture.browser.engine import PlaywrightCaptureEngine
 
-        return PlaywrightCaptureEngine.from_settings(settings)
+        return PlaywrightCaptureEngine(
+            BrowserPool(settings.capture_pool()), policy, settings.capture(), owns_pool=True
+        )
 
     return WebCaptureService(
         sessions,
