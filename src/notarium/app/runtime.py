@@ -30,6 +30,8 @@ from notarium.ledger.proofs import ProofService
 from notarium.ledger.records.service import RecordService
 from notarium.ledger.transparency_log import TransparencyLog
 from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.ledger.tsa.file_signer import FileTokenSigner
+from notarium.ledger.tsa.stamper import InProcessStamper
 from notarium.notify.mail.smtp import SmtpMailer
 from notarium.notify.webhooks.delivery import HttpxWebhookSender
 from notarium.notify.webhooks.keys import load_or_create as load_or_create_webhook_key
@@ -54,6 +56,7 @@ class Runtime:
     keystore: KeyStore
     box: SecretBox
     tsa: TimeStampAuthority
+    stamper: InProcessStamper
     record_signer: Ed25519RecordSigner
     accounts: AccountService
     records: RecordService
@@ -84,12 +87,15 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     engine = make_engine(settings.database())
     sessions = make_session_factory(engine)
     read_sessions = make_session_factory(engine, read_only=True)
+    tsa_options = settings.tsa()
     tsa = TimeStampAuthority(
-        keystore.tsa_signer(),
-        policy_oid=settings.tsa_policy_oid,
-        accuracy_ms=settings.tsa_accuracy_ms,
+        FileTokenSigner.from_files(*keystore.tsa_key_paths()),
+        policy_oid=tsa_options.policy_oid,
+        accuracy_ms=tsa_options.accuracy_ms,
         clock=clock,
     )
+    # One serial source for every token drawn outside a record's own transaction.
+    stamper = InProcessStamper(tsa, DatabaseSerialSource(sessions, clock))
     record_signer = Ed25519RecordSigner(keystore.ed25519_private_key(), settings.effective_key_name)
     events = Fanout(
         [
@@ -124,8 +130,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
             settings.keys_dir, organisation=settings.organisation, base_url=settings.base_url
         ),
         settings.keys_dir,
-        tsa,
-        DatabaseSerialSource(sessions, clock),
+        stamper,
         records,
         clock,
         settings.organisation,
@@ -153,8 +158,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         read_sessions=read_sessions,
         records=records,
         keystore=keystore,
-        authority=tsa,
-        serials=DatabaseSerialSource(sessions, clock),
+        stamper=stamper,
         signer=record_signer,
     )
     lightning = build_lightning(settings, clock=clock)
@@ -166,6 +170,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         keystore=keystore,
         box=box,
         tsa=tsa,
+        stamper=stamper,
         record_signer=record_signer,
         accounts=AccountService(
             sessions,
