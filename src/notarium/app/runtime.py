@@ -127,7 +127,10 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     )
     seal = SealService(
         ensure_seal_material(
-            settings.keys_dir, organisation=settings.organisation, base_url=settings.base_url
+            settings.keys_dir,
+            organisation=settings.organisation,
+            base_url=settings.base_url,
+            clock=clock,
         ),
         settings.keys_dir,
         stamper,
