@@ -5,7 +5,7 @@ Run with ``.venv/bin/python bench/seal_pdf.py``. It builds a 50-page PDF of abou
 a free loopback port with a temporary data directory, and then, alternating in one run:
 
 * **bare**: pyHanko's ``PdfSigner.sign_pdf`` in this process, B-T, with the server's
-  own seal key and certificate and the same TSA (``InProcessTimeStamper`` over a
+  own seal key and certificate and the same TSA (``PyHankoTimeStamper`` over a
   ``TimeStampAuthority`` on the server's TSA key, serials from the server's database);
 * **http**: the same PDF posted to the server's ``/api/v1/seal`` (B-T, the route's
   default), authenticated with an API key of the ``seal`` scope; the multipart body is
@@ -57,8 +57,10 @@ from notarium.adapters.store.serials import DatabaseSerialSource
 from notarium.app.settings import Settings
 from notarium.core.clock import SystemClock
 from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.ledger.tsa.file_signer import FileTokenSigner
+from notarium.ledger.tsa.stamper import InProcessStamper
 from notarium.products.pdf_seal.material import load_seal_material
-from notarium.products.pdf_seal.sealer import InProcessTimeStamper
+from notarium.products.pdf_seal.sealer import PyHankoTimeStamper
 
 TARGET_RATIO = 1.2
 HOST = "127.0.0.1"
@@ -161,7 +163,7 @@ def bare_signer(data_dir: Path) -> Callable[[bytes, int | None], bytes]:
     material = load_seal_material(settings.keys_dir)
     keystore = KeyStore(settings.keys_dir, settings.organisation)
     authority = TimeStampAuthority(
-        keystore.tsa_signer(),
+        FileTokenSigner.from_files(*keystore.tsa_key_paths()),
         policy_oid=settings.tsa_policy_oid,
         accuracy_ms=settings.tsa_accuracy_ms,
         clock=SystemClock(),
@@ -169,8 +171,10 @@ def bare_signer(data_dir: Path) -> Callable[[bytes, int | None], bytes]:
     # The TSA's serials come from its issuance table, one committed row per token, in
     # the server's own database: that durable, unique numbering is part of the TSA, not
     # something the route adds.
-    serials = DatabaseSerialSource(make_session_factory(make_engine(settings)), SystemClock())
-    timestamper = InProcessTimeStamper(authority, serials)
+    serials = DatabaseSerialSource(
+        make_session_factory(make_engine(settings.database())), SystemClock()
+    )
+    timestamper = PyHankoTimeStamper(InProcessStamper(authority, serials))
 
     def der(certificate: object) -> asn1_x509.Certificate:
         encoded = certificate.public_bytes(serialization.Encoding.DER)  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from notarium.adapters.pki import KeyStore
 from notarium.core.clock import SystemClock
 from notarium.ledger.tsa import TimeStampAuthority
+from notarium.ledger.tsa.file_signer import FileTokenSigner
 
 TARGET_RATIO = 0.25
 POLICY_OID = "1.3.6.1.4.1.99999.1.1"
@@ -88,7 +89,10 @@ def main() -> int:
         store = KeyStore(Path(tmp) / "keys")
         store.ensure()
         authority = TimeStampAuthority(
-            store.tsa_signer(), policy_oid=POLICY_OID, accuracy_ms=1000, clock=SystemClock()
+            FileTokenSigner.from_files(*store.tsa_key_paths()),
+            policy_oid=POLICY_OID,
+            accuracy_ms=1000,
+            clock=SystemClock(),
         )
 
         def issue(serial: int) -> None:

@@ -18,7 +18,6 @@ from test_anchoring_end_to_end import World, make_world
 from conftest import Tenant, make_tenant
 from notarium.app.runtime import Runtime
 from notarium.app.settings import Settings
-from notarium.app.wiring.anchoring import anchor_policy
 from notarium.ledger.anchoring.service import AnchoringService
 from notarium.ledger.anchoring.simulated import FakeAnchor, SimulatedAnchor
 from notarium.products.certificate_pdf.attachments import read_attachments
@@ -166,7 +165,7 @@ def test_test_mode_certificate_says_so(
         runtime.sessions,
         runtime.clock,
         [FakeAnchor("fake:live", anchor_kind="rfc3161")],
-        anchor_policy(runtime.settings.model_copy(update={"ots_upgrade_interval": 0.0})),
+        runtime.settings.model_copy(update={"ots_upgrade_interval": 0.0}).anchoring(),
         test_anchors=[SimulatedAnchor()],
     )
     anchoring.run_batcher(force=True)

@@ -88,13 +88,20 @@ def test_hashing_with_progress_matches_plain_hash(
     import hashlib
     import io
 
-    from notarium.cli import main as cli_main
+    from notarium.cli import proofs as cli_proofs
 
     data = tmp_path / "big.bin"
     data.write_bytes(bytes(range(256)) * 20_000)
     shown = io.StringIO()
     shown.isatty = lambda: True  # type: ignore[method-assign]
-    monkeypatch.setattr(cli_main, "PROGRESS_THRESHOLD", 1)
-    monkeypatch.setattr(cli_main.sys, "stderr", shown)
-    assert cli_main._hash_with_progress(data) == hashlib.sha256(data.read_bytes()).hexdigest()
+    monkeypatch.setattr(cli_proofs, "PROGRESS_THRESHOLD", 1)
+    monkeypatch.setattr(cli_proofs.sys, "stderr", shown)
+    assert cli_proofs._hash_with_progress(data) == hashlib.sha256(data.read_bytes()).hexdigest()
     assert "hashing big.bin" in shown.getvalue()
+
+
+def test_an_unknown_key_is_refused_with_its_code(data_dir: Path) -> None:
+    invoke("db", "upgrade")
+    result = CliRunner().invoke(cli, ["keys", "revoke", "key_nothing"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: KEY_NOT_FOUND: ")

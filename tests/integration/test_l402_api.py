@@ -118,10 +118,20 @@ def make_env(runtime: Runtime, **overrides: Any) -> Iterator[Env]:
     mailer = overrides.pop("mailer", MemoryMailer())
     scanner = overrides.pop("scanner", FakeScanner())
     tip = overrides.pop("tip", FixedTip())
-    service = build_l402(runtime, mailer=mailer, scanner=scanner, tip=tip, **overrides)
-    app = create_app(runtime)
-    app.state.l402 = service
-    with TestClient(app, raise_server_exceptions=False) as client:
+    service = build_l402(
+        runtime.settings,
+        sessions=runtime.sessions,
+        clock=overrides.pop("clock", runtime.clock),
+        records=runtime.records,
+        lightning=overrides.pop("lightning", runtime.lightning),
+        box=runtime.box,
+        mailer=mailer,
+        scanner=scanner,
+        tip=tip,
+        **overrides,
+    )
+    runtime = replace(runtime, l402=service)
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
         yield Env(runtime, client, service, mailer, scanner)
 
 
@@ -832,7 +842,9 @@ def test_the_documents_curl_flow_against_a_real_server(
             later = "BASE=" + server.url + "\n" + flow[flow.index("# 4. ") :]
             # Status and verify allow 10 requests a minute per IP: wait for the block by
             # reading the server's database, then run the document's steps once.
-            engine = make_engine(Settings(data_dir=data, database_url=process_database_url))
+            engine = make_engine(
+                Settings(data_dir=data, database_url=process_database_url).database()
+            )
 
             def confirmed() -> bool:
                 calendar.stamp_pending()

@@ -17,6 +17,8 @@ from pyhanko_certvalidator import ValidationContext
 from server import Server, server_env
 
 from notarium.adapters.pki.keystore import KeyStore
+from notarium.formats.rfc3161.token import parse_timestamp_token, verify_token_signature
+from notarium.ledger.tsa.stamper import HttpStamper
 
 pytestmark = pytest.mark.slow
 
@@ -54,3 +56,13 @@ def test_http_timestamper_gets_a_valid_token(server: Server, tmp_path: Path) -> 
 def _der_certificate(path: Path) -> asn1_x509.Certificate:
     pem = x509.load_pem_x509_certificate(path.read_bytes())
     return asn1_x509.Certificate.load(pem.public_bytes(serialization.Encoding.DER))
+
+
+def test_the_http_stamper_gets_a_token_chaining_to_the_servers_ca(server: Server) -> None:
+    digest = hashlib.sha256(b"sealed agreement").digest()
+    issued = HttpStamper(f"{server.url}/tsa", timeout=30).stamp(digest)
+    token = parse_timestamp_token(issued.der)
+    assert token.imprint == digest and issued.serial == token.serial_number
+    ca = x509.load_pem_x509_certificate((server.data_dir / "keys" / "ca.cert.pem").read_bytes())
+    signer = verify_token_signature(token)
+    signer.verify_directly_issued_by(ca)

@@ -40,7 +40,7 @@ from notarium.app.settings import Settings
 from notarium.http.app import create_app
 from notarium.products.web_capture.browser.browser_pool import BrowserPool
 from notarium.products.web_capture.browser.engine import PlaywrightCaptureEngine
-from notarium.products.web_capture.browser.options import PoolOptions, capture_options
+from notarium.products.web_capture.browser.options import PoolOptions
 from notarium.products.web_capture.service import WebCaptureService, capture_period
 from unit.certificate_pdf.support import pdf_text, runtime_with_reachable_pki
 from unit.evidence.checks import openssl_manifest_signature, openssl_manifest_token, run
@@ -74,7 +74,7 @@ async def engine() -> AsyncIterator[PlaywrightCaptureEngine]:
     pool = BrowserPool(PoolOptions(slots=2))
     # The settings' own capture options, but a detected challenge gets one second (not
     # five) to clear itself: the imitations here never do.
-    options = dataclasses.replace(capture_options(Settings()), challenge_wait=1.0)
+    options = dataclasses.replace(Settings().capture(), challenge_wait=1.0)
     running = PlaywrightCaptureEngine(pool, EgressPolicy(ALLOWLIST), options, owns_pool=True)
     await running.start()
     yield running

@@ -8,14 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from notarium.adapters.datadir import ensure_data_dir
-from notarium.adapters.pki.keystore import KeyStore
 from notarium.adapters.store import migrate
-from notarium.adapters.store.db import make_engine, make_session_factory
-from notarium.app.settings import Settings
-from notarium.core.clock import SystemClock
+from notarium.app.admin import AdminRuntime
 from notarium.core.errors import ConfigurationError
 from notarium.ledger.accounts.scopes import ADMIN
-from notarium.ledger.accounts.service import AccountService, IssuedKey
+from notarium.ledger.accounts.service import IssuedKey
 
 FIRST_ACCOUNT = "default"
 
@@ -35,22 +32,19 @@ def schema_is_current(engine: Engine) -> bool:
     return migrate.current_revision(engine) == script.get_current_head()
 
 
-def initialise(settings: Settings, *, migrate_schema: bool = True) -> InitResult:
-    ensure_data_dir(settings.data_dir)
-    keys_created = KeyStore(settings.keys_dir, settings.organisation).ensure()
-    engine = make_engine(settings)
-    try:
-        if migrate_schema:
-            migrate.upgrade(engine)
-        elif not schema_is_current(engine):
-            raise ConfigurationError(
-                "The database schema is not at the latest revision; run `notarium db upgrade`."
-            )
-        accounts = AccountService(make_session_factory(engine), SystemClock())
-        if accounts.list_accounts():
-            return InitResult(keys_created, None, None, None)
-        account, api_key = accounts.create_account(FIRST_ACCOUNT, "business")
-        admin_key = accounts.create_key(account.id, scopes=[ADMIN])
-        return InitResult(keys_created, account.id, api_key, admin_key)
-    finally:
-        engine.dispose()
+def initialise(admin: AdminRuntime, *, migrate_schema: bool = True) -> InitResult:
+    """Keys, schema and first account through ``admin``, whose clock dates the keys."""
+    ensure_data_dir(admin.settings.data_dir)
+    keys_created = admin.keys.ensure()
+    if migrate_schema:
+        migrate.upgrade(admin.engine)
+    elif not schema_is_current(admin.engine):
+        raise ConfigurationError(
+            "The database schema is not at the latest revision; run `notarium db upgrade`."
+        )
+    accounts = admin.accounts
+    if accounts.list_accounts():
+        return InitResult(keys_created, None, None, None)
+    account, api_key = accounts.create_account(FIRST_ACCOUNT, "business")
+    admin_key = accounts.create_key(account.id, scopes=[ADMIN])
+    return InitResult(keys_created, account.id, api_key, admin_key)

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The slices' types are imported when a slice is taken: reading the settings must not load
+# the database layer or the browser engine.
+if TYPE_CHECKING:
+    from notarium.adapters.store.db import DatabaseOptions
+    from notarium.ledger.anchoring.policy import AnchorPolicy
+    from notarium.ledger.tsa.stamper import TsaOptions
+    from notarium.notify.webhooks.service import WebhookPolicy
+    from notarium.products.l402.service import L402Config
+    from notarium.products.web_capture.browser.options import CaptureOptions, PoolOptions
 
 PUBLIC_CALENDARS = (
     "https://a.pool.opentimestamps.org",
@@ -219,3 +229,80 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    # -- slices: each domain is handed its own part of the catalogue ------------------
+
+    def database(self) -> DatabaseOptions:
+        from notarium.adapters.store.db import DatabaseOptions
+
+        return DatabaseOptions(
+            url=self.effective_database_url,
+            data_dir=self.data_dir,
+            sqlite_synchronous=self.sqlite_synchronous,
+        )
+
+    def capture(self) -> CaptureOptions:
+        from notarium.products.web_capture.browser.options import CaptureOptions
+
+        return CaptureOptions(
+            timeout=self.capture_timeout,
+            viewport=(self.capture_viewport_width, self.capture_viewport_height),
+            user_agent=self.capture_user_agent,
+            locale=self.capture_locale,
+            challenge_wait=self.capture_challenge_wait,
+            assisted_ttl=self.capture_assisted_ttl,
+        )
+
+    def capture_pool(self) -> PoolOptions:
+        from notarium.products.web_capture.browser.options import PoolOptions
+
+        return PoolOptions(
+            slots=self.capture_slots,
+            queue_timeout=self.capture_queue_timeout,
+            executable_path=self.capture_chromium_path,
+        )
+
+    def anchoring(self) -> AnchorPolicy:
+        from notarium.ledger.anchoring.policy import AnchorPolicy
+
+        return AnchorPolicy(
+            batch_interval=self.batch_interval,
+            upgrade_interval=self.ots_upgrade_interval,
+            retry_limit=self.anchor_retry_limit,
+            retry_base=self.anchor_retry_base,
+            retry_max=self.anchor_retry_max,
+            lease_seconds=self.anchor_lease_seconds,
+            min_calendars=self.ots_min_calendars,
+            max_batch_size=self.max_batch_size,
+            per_record_kinds=frozenset({"rfc3161"} if self.external_tsa_mode == "record" else ()),
+        )
+
+    def webhooks(self) -> WebhookPolicy:
+        from notarium.notify.webhooks.service import WebhookPolicy
+
+        return WebhookPolicy(
+            timeout=self.webhook_timeout,
+            disable_after=self.webhook_disable_after,
+            https_only_live=self.webhook_https_only,
+        )
+
+    def tsa(self) -> TsaOptions:
+        from notarium.ledger.tsa.stamper import TsaOptions
+
+        return TsaOptions(policy_oid=self.tsa_policy_oid, accuracy_ms=self.tsa_accuracy_ms)
+
+    def l402(self) -> L402Config:
+        from urllib.parse import urlsplit
+
+        from notarium.products.l402.service import L402Config
+
+        return L402Config(
+            service=self.l402_service_name,
+            location=urlsplit(self.base_url).netloc or self.l402_service_name,
+            account_name=self.l402_account,
+            organisation=self.organisation,
+            invoice_expiry=self.l402_invoice_expiry,
+            token_lifetime=self.l402_token_lifetime,
+            check_settlement=self.l402_check_settlement,
+            explorer_url=self.l402_explorer_url,
+        )

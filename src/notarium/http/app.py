@@ -15,7 +15,6 @@ from fastapi.responses import JSONResponse
 from notarium import __version__
 from notarium.adapters.ratelimit.limiter import DisabledRateLimiter, RateLimiter
 from notarium.app.runtime import Runtime
-from notarium.app.wiring.l402 import build_l402
 from notarium.app.workers.jobs import worker_loop
 from notarium.http.allow import AllowTable
 from notarium.http.cors import CorsMiddleware
@@ -108,7 +107,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.limiter = make_limiter(runtime)
-    app.state.l402 = build_l402(runtime)
+    app.state.l402 = runtime.l402
     families = install_error_handlers(app, FAMILIES)
     if runtime.settings.cors_origins:
         # Added first, so it runs inside the request context: preflight answers get a

@@ -27,3 +27,15 @@ class EventSink(Protocol):
 class NullSink:
     def emit(self, session: Session, event_type: str, record_ids: Sequence[str]) -> None:
         return None
+
+
+class Fanout:
+    """Hands each event to every sink in turn, all inside the caller's transaction: the
+    webhook outbox and the L402 notices are peers, neither wraps the other."""
+
+    def __init__(self, sinks: Sequence[EventSink]) -> None:
+        self.sinks = tuple(sinks)
+
+    def emit(self, session: Session, event_type: str, record_ids: Sequence[str]) -> None:
+        for sink in self.sinks:
+            sink.emit(session, event_type, record_ids)

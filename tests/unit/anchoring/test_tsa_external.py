@@ -39,6 +39,7 @@ from notarium.ledger.anchoring.external_tsa import (
 from notarium.ledger.anchoring.ports import Anchor, AnchorState, AnchorUnavailable
 from notarium.ledger.tsa.authority import TimeStampAuthority
 from notarium.ledger.tsa.fakes import CountingSerialSource
+from notarium.ledger.tsa.file_signer import FileTokenSigner
 
 ROOT = hashlib.sha256(b"batch root").digest()
 
@@ -389,7 +390,10 @@ def keystore(tmp_path: Path) -> KeyStore:
 
 def test_builtin_tsa_interoperates(keystore: KeyStore, tmp_path: Path) -> None:
     authority = TimeStampAuthority(
-        keystore.tsa_signer(), policy_oid=POLICY_OID, accuracy_ms=1000, clock=SystemClock()
+        FileTokenSigner.from_files(*keystore.tsa_key_paths()),
+        policy_oid=POLICY_OID,
+        accuracy_ms=1000,
+        clock=SystemClock(),
     )
     trust: list[x509.Certificate] = [keystore.ca_certificate()]
     with _BuiltinTsaServer(authority) as server:
@@ -413,7 +417,10 @@ def test_builtin_tsa_interoperates(keystore: KeyStore, tmp_path: Path) -> None:
 
 def test_each_tsa_is_trusted_only_through_its_own_root(keystore: KeyStore, tsa: OpenSslTsa) -> None:
     authority = TimeStampAuthority(
-        keystore.tsa_signer(), policy_oid=POLICY_OID, accuracy_ms=0, clock=SystemClock()
+        FileTokenSigner.from_files(*keystore.tsa_key_paths()),
+        policy_oid=POLICY_OID,
+        accuracy_ms=0,
+        clock=SystemClock(),
     )
     with _BuiltinTsaServer(authority) as server:
         message = refused(ExternalTsaAnchor(server.url, [tsa.ca_certificate]))

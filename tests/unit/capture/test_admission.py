@@ -13,9 +13,7 @@ from notarium.products.web_capture.browser.errors import CaptureFailed, InvalidC
 from notarium.products.web_capture.browser.options import (
     CaptureOptions,
     PoolOptions,
-    capture_options,
     default_user_agent,
-    pool_options,
 )
 from notarium.products.web_capture.browser.ports import CaptureEngine
 
@@ -142,8 +140,8 @@ def test_settings_become_pool_and_capture_options() -> None:
         capture_locale="de-DE",
         capture_assisted_ttl=120,
     )
-    assert pool_options(settings) == PoolOptions(slots=3, queue_timeout=5)
-    assert capture_options(settings) == CaptureOptions(
+    assert settings.capture_pool() == PoolOptions(slots=3, queue_timeout=5)
+    assert settings.capture() == CaptureOptions(
         timeout=45,
         viewport=(1440, 900),
         user_agent="notarium-test/1",

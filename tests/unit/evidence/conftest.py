@@ -15,9 +15,10 @@ from notarium.core.clock import SystemClock
 from notarium.formats.evidence.package import EvidencePackage
 from notarium.formats.signing import Ed25519RecordSigner
 from notarium.ledger.tsa.authority import TimeStampAuthority
-from notarium.ledger.tsa.fakes import CountingSerialSource
+from notarium.ledger.tsa.fakes import FakeStamper
+from notarium.ledger.tsa.file_signer import FileTokenSigner
 from notarium.products.pdf_seal.material import load_ca
-from notarium.products.web_capture.evidence.ports import InProcessTimestamper, Timestamper
+from notarium.products.web_capture.evidence.ports import Timestamper
 from notarium.products.web_capture.evidence.service import EvidenceService, build_evidence_service
 from notarium.products.web_capture.evidence.wacz_signing import WaczSigner, ensure_wacz_signing_key
 
@@ -62,7 +63,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     keystore = KeyStore(tmp_path_factory.mktemp("evidence") / "keys", ORGANISATION)
     keystore.ensure()
     authority = TimeStampAuthority(
-        keystore.tsa_signer(),
+        FileTokenSigner.from_files(*keystore.tsa_key_paths()),
         policy_oid="2.25.40862002418761283865128035908318153351",
         accuracy_ms=0,
         clock=SystemClock(),
@@ -72,13 +73,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 @pytest.fixture(scope="session")
-def serials() -> CountingSerialSource:
-    return CountingSerialSource()
-
-
-@pytest.fixture(scope="session")
-def timestamper(pki: Pki, serials: CountingSerialSource) -> InProcessTimestamper:
-    return InProcessTimestamper(pki.authority, serials)
+def timestamper(pki: Pki) -> FakeStamper:
+    return FakeStamper(pki.authority)
 
 
 def signer_for(
@@ -96,11 +92,10 @@ def signer_for(
 
 
 @pytest.fixture(scope="session")
-def service(pki: Pki, serials: CountingSerialSource) -> EvidenceService:
+def service(pki: Pki, timestamper: FakeStamper) -> EvidenceService:
     return build_evidence_service(
         pki.keystore,
-        authority=pki.authority,
-        serials=serials,
+        timestamper=timestamper,
         signer=pki.signer,
         base_url=BASE_URL,
         organisation=ORGANISATION,

@@ -8,7 +8,9 @@ import pytest
 
 from notarium.formats.evidence.errors import EvidenceBuildError, EvidencePackageError
 from notarium.formats.evidence.package import EvidencePackage, looks_like_evidence_package, read_zip
-from notarium.products.web_capture.evidence.ports import InProcessTimestamper, Timestamper
+from notarium.ledger.tsa.fakes import FakeStamper
+from notarium.ledger.tsa.stamper import InProcessStamper
+from notarium.products.web_capture.evidence.ports import Timestamper
 from notarium.products.web_capture.evidence.service import EvidenceService, signing_domain
 
 from .captures import sample_capture
@@ -110,7 +112,7 @@ def test_an_assisted_capture_says_so(service: EvidenceService) -> None:
     assert capture["consent_dismissed"] == []
 
 
-def test_the_in_process_timestamper_is_a_timestamper(timestamper: InProcessTimestamper) -> None:
+def test_the_in_process_timestamper_is_a_timestamper(timestamper: InProcessStamper) -> None:
     assert isinstance(timestamper, Timestamper)
 
 
@@ -119,3 +121,11 @@ def test_signing_domain_is_the_base_url_host() -> None:
     assert signing_domain("http://127.0.0.1:8000") == "127.0.0.1"
     with pytest.raises(EvidenceBuildError):
         signing_domain("not a url")
+
+
+def test_the_manifest_token_comes_from_the_stamper(
+    service: EvidenceService, timestamper: FakeStamper
+) -> None:
+    before = len(timestamper.stamped)
+    built = service.build(sample_capture(), CAPTURE_ID)
+    assert bytes.fromhex(built.manifest_sha256) in timestamper.stamped[before:]

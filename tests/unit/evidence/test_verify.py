@@ -16,7 +16,7 @@ from notarium.formats.canonical import canonical_json
 from notarium.formats.evidence.package import EvidencePackage
 from notarium.formats.rfc3161.reply import granted_response
 from notarium.formats.signing import Ed25519RecordSigner
-from notarium.products.web_capture.evidence.ports import InProcessTimestamper
+from notarium.ledger.tsa.stamper import InProcessStamper
 from notarium.products.web_capture.evidence.service import EvidenceService
 from notarium.verify.evidence import (
     EvidenceReport,
@@ -43,9 +43,7 @@ ALL_CHECKS = [
 ]
 
 
-def proof_for(
-    sha256: str, pki: Pki, timestamper: InProcessTimestamper, signer: Any = None
-) -> bytes:
+def proof_for(sha256: str, pki: Pki, timestamper: InProcessStamper, signer: Any = None) -> bytes:
     bundle = build_bundle(
         RecordFacts(
             id="0d5c3b1e-8a7f-4f61-b2d4-6c1e9a0f3b27",
@@ -88,7 +86,7 @@ def test_a_good_package_passes_every_check(package: EvidencePackage, pki: Pki) -
 
 
 def test_the_record_proof_inside_is_checked(
-    package: EvidencePackage, pki: Pki, timestamper: InProcessTimestamper
+    package: EvidencePackage, pki: Pki, timestamper: InProcessStamper
 ) -> None:
     finished = package.with_files(
         proof_json=proof_for(package.manifest_sha256, pki, timestamper),
@@ -102,7 +100,7 @@ def test_the_record_proof_inside_is_checked(
 
 
 def test_a_proof_of_another_hash_fails(
-    package: EvidencePackage, pki: Pki, timestamper: InProcessTimestamper
+    package: EvidencePackage, pki: Pki, timestamper: InProcessStamper
 ) -> None:
     other = hashlib.sha256(b"another manifest").hexdigest()
     report = verify_evidence_package(
@@ -113,7 +111,7 @@ def test_a_proof_of_another_hash_fails(
 
 
 def test_a_proof_by_another_key_fails(
-    package: EvidencePackage, pki: Pki, timestamper: InProcessTimestamper
+    package: EvidencePackage, pki: Pki, timestamper: InProcessStamper
 ) -> None:
     stranger = Ed25519RecordSigner(Ed25519PrivateKey.generate(), "notary.example.test")
     proof = proof_for(package.manifest_sha256, pki, timestamper, signer=stranger)
@@ -131,7 +129,7 @@ def _retitle_manifest(data: bytes) -> bytes:
     return canonical_json(manifest)
 
 
-def _other_token(timestamper: InProcessTimestamper) -> Callable[[bytes], bytes]:
+def _other_token(timestamper: InProcessStamper) -> Callable[[bytes], bytes]:
     return lambda _: granted_response(timestamper.timestamp(hashlib.sha256(b"x").digest()))
 
 
@@ -200,7 +198,7 @@ def test_each_tampering_fails_the_check_that_covers_it(
 
 
 def test_a_token_over_another_digest_fails(
-    package: EvidencePackage, timestamper: InProcessTimestamper
+    package: EvidencePackage, timestamper: InProcessStamper
 ) -> None:
     forged = edit_zip(package.zip_bytes, "manifest.tsr", _other_token(timestamper))
     report = verify_evidence_package(forged)
@@ -208,7 +206,7 @@ def test_a_token_over_another_digest_fails(
     assert "another digest" in report.check("manifest-timestamp").detail
 
 
-def test_a_bad_wacz_signature_alone_is_named(pki: Pki, timestamper: InProcessTimestamper) -> None:
+def test_a_bad_wacz_signature_alone_is_named(pki: Pki, timestamper: InProcessStamper) -> None:
     # A package the service itself signed, but whose WACZ signature covers another hash:
     # only the WACZ signature check can tell.
     real = signer_for(pki, timestamper)

@@ -22,8 +22,8 @@ from notarium.formats.evidence.errors import EvidenceKeyError, WaczSignatureErro
 from notarium.formats.evidence.package import EvidencePackage
 from notarium.formats.rfc3161.reply import granted_response
 from notarium.formats.rfc3161.token import parse_timestamp_token
+from notarium.ledger.tsa.stamper import InProcessStamper
 from notarium.products.pdf_seal.material import load_ca
-from notarium.products.web_capture.evidence.ports import InProcessTimestamper
 from notarium.products.web_capture.evidence.wacz_signing import (
     SIGNING_CERT_VALIDITY,
     WACZ_SIGNING_KEY,
@@ -132,7 +132,7 @@ def test_a_key_of_the_wrong_kind_is_refused(tmp_path: Path) -> None:
         ensure_wacz_signing_key(tmp_path)
 
 
-def test_an_ip_address_domain_gets_an_ip_san(pki: Pki, timestamper: InProcessTimestamper) -> None:
+def test_an_ip_address_domain_gets_an_ip_san(pki: Pki, timestamper: InProcessStamper) -> None:
     signed = signer_for(pki, timestamper, domain="127.0.0.1")(HASH, CREATED)
     leaf = x509.load_pem_x509_certificates(signed["domainCert"].encode())[0]
     san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -140,7 +140,7 @@ def test_an_ip_address_domain_gets_an_ip_san(pki: Pki, timestamper: InProcessTim
 
 
 @pytest.fixture(scope="module")
-def signed(pki: Pki, timestamper: InProcessTimestamper) -> dict[str, Any]:
+def signed(pki: Pki, timestamper: InProcessStamper) -> dict[str, Any]:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return signer_for(pki, timestamper)(HASH, now)
 
@@ -190,7 +190,7 @@ def test_the_hash_must_be_the_datapackage_hash(signed: dict[str, Any], pki: Pki)
 
 
 def test_a_time_signature_over_something_else_is_refused(
-    signed: dict[str, Any], pki: Pki, timestamper: InProcessTimestamper
+    signed: dict[str, Any], pki: Pki, timestamper: InProcessStamper
 ) -> None:
     token = timestamper.timestamp(hashlib.sha256(b"something else").digest())
     forged = {**signed, "timeSignature": base64.b64encode(granted_response(token)).decode()}
@@ -219,7 +219,7 @@ def test_an_untrusted_ca_is_refused(signed: dict[str, Any]) -> None:
 
 
 def test_a_certificate_not_valid_at_created_is_refused(
-    pki: Pki, timestamper: InProcessTimestamper
+    pki: Pki, timestamper: InProcessStamper
 ) -> None:
     # Signed by a clock a month behind: the certificate was not yet valid at "created",
     # which the time signature pins to now.

@@ -28,6 +28,7 @@ from notarium.adapters.pki.keystore import (
 )
 from notarium.core.clock import FrozenClock
 from notarium.core.errors import ConfigurationError
+from notarium.ledger.tsa.file_signer import FileTokenSigner
 from notarium.ledger.tsa.ports import TokenSigner
 
 ALL_FILES = (CA_KEY, CA_CERT, TSA_KEY, TSA_CERT, SIGNING_KEY, SIGNING_PUB)
@@ -114,7 +115,10 @@ def test_missing_tsa_certificate_is_issued_by_the_existing_ca(keys_dir: Path) ->
     assert {name: after[name] for name in before} == before
     store = KeyStore(keys_dir)
     store.tsa_certificate().verify_directly_issued_by(store.ca_certificate())
-    assert store.tsa_certificate().public_key() == store.tsa_signer().certificate.public_key()
+    assert (
+        store.tsa_certificate().public_key()
+        == FileTokenSigner.from_files(*store.tsa_key_paths()).certificate.public_key()
+    )
 
 
 def test_missing_tsa_key_and_certificate_are_created_under_the_existing_ca(
@@ -224,7 +228,7 @@ def test_accessors(keys_dir: Path) -> None:
     chain = x509.load_pem_x509_certificates(store.tsa_chain_pem())
     assert chain == [tsa, ca]
 
-    signer = store.tsa_signer()
+    signer = FileTokenSigner.from_files(*store.tsa_key_paths())
     assert isinstance(signer, TokenSigner)
     assert signer.certificate == tsa
     assert list(signer.chain) == [ca]
@@ -240,15 +244,15 @@ def test_accessors(keys_dir: Path) -> None:
 def test_accessors_load_lazily_and_cache(keys_dir: Path) -> None:
     KeyStore(keys_dir).ensure()
     store = KeyStore(keys_dir)
-    first = store.tsa_signer()
-    assert store.tsa_signer() is first
+    first = store.tsa_certificate()
+    assert store.tsa_certificate() is first
     assert store.ca_certificate() is store.ca_certificate()
     assert store.ed25519_private_key() is store.ed25519_private_key()
     assert store.ed25519_public_key() is store.ed25519_public_key()
     # Cached material survives the files going away.
     for name in ALL_FILES:
         (keys_dir / name).unlink()
-    assert store.tsa_signer() is first
+    assert store.tsa_certificate() is first
     assert store.tsa_chain_pem().count(b"BEGIN CERTIFICATE") == 2
 
 
@@ -295,5 +299,5 @@ def test_concurrent_ensure_converges_on_one_set_of_keys(keys_dir: Path) -> None:
     assert any(results)
     store = KeyStore(keys_dir)
     store.tsa_certificate().verify_directly_issued_by(store.ca_certificate())
-    assert store.tsa_signer().certificate == store.tsa_certificate()
+    assert FileTokenSigner.from_files(*store.tsa_key_paths()).certificate == store.tsa_certificate()
     assert sorted(p.name for p in keys_dir.iterdir()) == sorted(ALL_FILES)

@@ -12,8 +12,10 @@ from notarium.adapters.pki.keystore import KeyStore
 from notarium.core.clock import SystemClock
 from notarium.ledger.tsa.authority import TimeStampAuthority
 from notarium.ledger.tsa.fakes import CountingSerialSource
+from notarium.ledger.tsa.file_signer import FileTokenSigner
+from notarium.ledger.tsa.stamper import InProcessStamper
 from notarium.products.pdf_seal.material import SealMaterial, ensure_seal_material, load_ca
-from notarium.products.pdf_seal.sealer import InProcessTimeStamper, Sealer
+from notarium.products.pdf_seal.sealer import PyHankoTimeStamper, Sealer
 
 from .support import CERTUTIL, PDFSIG, PYHANKO, PkiServer, Validators
 
@@ -50,7 +52,10 @@ def material(keystore: KeyStore, pki_server: PkiServer) -> SealMaterial:
 def authority(keystore: KeyStore) -> TimeStampAuthority:
     # Validators check the seal against the current time, so the TSA must use it too.
     return TimeStampAuthority(
-        keystore.tsa_signer(), policy_oid=POLICY, accuracy_ms=0, clock=SystemClock()
+        FileTokenSigner.from_files(*keystore.tsa_key_paths()),
+        policy_oid=POLICY,
+        accuracy_ms=0,
+        clock=SystemClock(),
     )
 
 
@@ -58,7 +63,7 @@ def authority(keystore: KeyStore) -> TimeStampAuthority:
 def sealer(material: SealMaterial, authority: TimeStampAuthority) -> Sealer:
     return Sealer(
         material,
-        InProcessTimeStamper(authority, CountingSerialSource()),
+        PyHankoTimeStamper(InProcessStamper(authority, CountingSerialSource())),
         organisation=ORGANISATION,
     )
 

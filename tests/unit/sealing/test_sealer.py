@@ -8,11 +8,14 @@ from typing import get_args
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
 from notarium.adapters.pki.generate import CertifiedKey
 from notarium.core.errors import ValidationError
-from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.ledger.tsa.authority import IssuedToken, TimeStampAuthority
+from notarium.ledger.tsa.errors import TokenSigningError
 from notarium.ledger.tsa.fakes import CountingSerialSource
+from notarium.ledger.tsa.stamper import InProcessStamper
 from notarium.products.pdf_seal.errors import (
     EmptyPdfError,
     EncryptedPdfError,
@@ -25,7 +28,7 @@ from notarium.products.pdf_seal.errors import (
 from notarium.products.pdf_seal.material import SealMaterial
 from notarium.products.pdf_seal.revocation import build_crl
 from notarium.products.pdf_seal.sealer import (
-    InProcessTimeStamper,
+    PyHankoTimeStamper,
     RevocationInfo,
     Sealer,
     SealLevel,
@@ -232,7 +235,7 @@ def test_long_term_seal_from_supplied_revocation_info_fetches_nothing(
 
     offline = Sealer(
         material,
-        InProcessTimeStamper(authority, CountingSerialSource(start=1000)),
+        PyHankoTimeStamper(InProcessStamper(authority, CountingSerialSource(start=1000))),
         organisation="Notarium Test",
         revocation=revocation,
     )
@@ -242,3 +245,20 @@ def test_long_term_seal_from_supplied_revocation_info_fetches_nothing(
     assert pki_server.requests == []
     assert_pyhanko_valid(validators, sealed, 1)
     assert_pdfsig_valid(validators.pdfsig(sealed), 1)
+
+
+class _RefusingStamper(InProcessStamper):
+    def stamp(self, digest: bytes, *, hash_algo: str = "sha256") -> IssuedToken:
+        raise TokenSigningError("the TSA signer failed to sign the token")
+
+
+def test_a_refused_time_stamp_fails_the_seal_as_pyhanko_reports_it(
+    material: SealMaterial, authority: TimeStampAuthority
+) -> None:
+    refusing = Sealer(
+        material,
+        PyHankoTimeStamper(_RefusingStamper(authority, CountingSerialSource())),
+        organisation="Notarium Test",
+    )
+    with pytest.raises(TimestampRequestError, match="failed to sign"):
+        refusing.seal(make_pdf(), reason=None, level="B-T")

@@ -10,6 +10,7 @@ import pytest
 from notarium.adapters.pki.keystore import KeyStore
 from notarium.core.clock import FrozenClock
 from notarium.ledger.tsa.authority import TimeStampAuthority
+from notarium.ledger.tsa.file_signer import FileTokenSigner
 from notarium.ledger.tsa.ports import TokenSigner
 
 from .support import ACCURACY_MS, FROZEN_AT, OTHER_POLICY, POLICY, OpenSSLTs, PkiFiles
@@ -24,7 +25,7 @@ def keystore(tmp_path_factory: pytest.TempPathFactory) -> KeyStore:
 
 @pytest.fixture(scope="session")
 def signer(keystore: KeyStore) -> TokenSigner:
-    return keystore.tsa_signer()
+    return FileTokenSigner.from_files(*keystore.tsa_key_paths())
 
 
 @pytest.fixture(scope="session")

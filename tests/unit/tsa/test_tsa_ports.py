@@ -31,7 +31,7 @@ def test_adapters_satisfy_the_ports(keystore: KeyStore) -> None:
     counting: SerialSource = CountingSerialSource()
     assert isinstance(file_signer, TokenSigner)
     assert isinstance(failing, TokenSigner)
-    assert isinstance(keystore.tsa_signer(), TokenSigner)
+    assert isinstance(FileTokenSigner.from_files(*keystore.tsa_key_paths()), TokenSigner)
     assert isinstance(counting, SerialSource)
     assert not isinstance(object(), TokenSigner)
     assert not isinstance(object(), SerialSource)
@@ -87,7 +87,7 @@ def test_counting_serial_source_is_monotonic() -> None:
 
 
 def test_failing_signer_exposes_inner_certificates(keystore: KeyStore) -> None:
-    inner = keystore.tsa_signer()
+    inner = FileTokenSigner.from_files(*keystore.tsa_key_paths())
     failing = FailingTokenSigner(inner)
     assert failing.certificate == inner.certificate
     assert list(failing.chain) == list(inner.chain)

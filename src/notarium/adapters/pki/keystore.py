@@ -34,8 +34,6 @@ from notarium.adapters.pki.generate import (
     new_tsa_key,
 )
 from notarium.core.clock import Clock, SystemClock
-from notarium.ledger.tsa.file_signer import FileTokenSigner
-from notarium.ledger.tsa.ports import TokenSigner
 
 CA_KEY: Final = "ca.key.pem"
 CA_CERT: Final = "ca.cert.pem"
@@ -217,12 +215,6 @@ class KeyStore:
         return self._load_certificate(TSA_CERT)
 
     @cached_property
-    def _tsa_signer(self) -> FileTokenSigner:
-        return FileTokenSigner(
-            self._load_ec_key(TSA_KEY), self._tsa_certificate, (self._ca_certificate,)
-        )
-
-    @cached_property
     def _ed25519_private_key(self) -> ed25519.Ed25519PrivateKey:
         return self._load_ed25519_key()
 
@@ -245,8 +237,10 @@ class KeyStore:
         """TSA certificate then CA certificate, as relying parties expect a chain."""
         return _certificate_pem(self._tsa_certificate) + _certificate_pem(self._ca_certificate)
 
-    def tsa_signer(self) -> TokenSigner:
-        return self._tsa_signer
+    def tsa_key_paths(self) -> tuple[Path, Path, Path]:
+        """The TSA's private key, its certificate and the CA above it: what a token
+        signer is loaded from (the key store only keeps the files)."""
+        return self.path(TSA_KEY), self.path(TSA_CERT), self.path(CA_CERT)
 
     def ed25519_private_key(self) -> ed25519.Ed25519PrivateKey:
         return self._ed25519_private_key

@@ -6,6 +6,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +14,32 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from notarium.adapters.datadir import ensure_data_dir, ensure_private_sqlite
-from notarium.app.settings import Settings
 
 SessionFactory = sessionmaker[Session]
 READ_ONLY = "notarium_read_only"
 
 
-def make_engine(settings: Settings) -> Engine:
-    url = settings.effective_database_url
-    if url.startswith("sqlite"):
-        ensure_data_dir(settings.data_dir)
+@dataclass(frozen=True)
+class DatabaseOptions:
+    url: str
+    data_dir: Path
+    """Where an embedded SQLite file lives; created private before SQLite opens it."""
+    sqlite_synchronous: str = "FULL"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+def make_engine(options: DatabaseOptions) -> Engine:
+    url = options.url
+    if options.is_sqlite:
+        ensure_data_dir(options.data_dir)
         database = make_url(url).database
         if database and database != ":memory:" and not database.startswith("file:"):
             ensure_private_sqlite(Path(database))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        _configure_sqlite(engine, settings.sqlite_synchronous)
+        _configure_sqlite(engine, options.sqlite_synchronous)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 

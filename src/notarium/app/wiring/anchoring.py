@@ -6,22 +6,7 @@ from cryptography import x509
 
 from notarium.app.settings import Settings
 from notarium.core.errors import ConfigurationError
-from notarium.ledger.anchoring.policy import AnchorPolicy
 from notarium.ledger.anchoring.ports import Anchor
-
-
-def anchor_policy(settings: Settings) -> AnchorPolicy:
-    return AnchorPolicy(
-        batch_interval=settings.batch_interval,
-        upgrade_interval=settings.ots_upgrade_interval,
-        retry_limit=settings.anchor_retry_limit,
-        retry_base=settings.anchor_retry_base,
-        retry_max=settings.anchor_retry_max,
-        lease_seconds=settings.anchor_lease_seconds,
-        min_calendars=settings.ots_min_calendars,
-        max_batch_size=settings.max_batch_size,
-        per_record_kinds=frozenset({"rfc3161"} if settings.external_tsa_mode == "record" else ()),
-    )
 
 
 def build_anchors(settings: Settings) -> list[Anchor]:

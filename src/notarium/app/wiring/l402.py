@@ -1,47 +1,45 @@
-"""The L402 service as the settings describe it, from a runtime's parts."""
+"""The L402 service as the settings describe it, from the parts the runtime built."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from notarium.adapters.lightning.ports import LightningBackend
 from notarium.adapters.pki.secretbox import SecretBox
 from notarium.adapters.scanning.ports import MalwareScanner
-from notarium.app.runtime import Runtime
+from notarium.adapters.store.db import SessionFactory
+from notarium.app.settings import Settings
 from notarium.app.wiring.scanning import build_scanner
 from notarium.core.clock import Clock
-from notarium.formats.uploads.check import check_upload
+from notarium.ledger.accounts.service import AccountService
 from notarium.ledger.anchoring.bitcoin_rpc import BitcoinRpc
+from notarium.ledger.records.service import RecordService
 from notarium.notify.mail.ports import Mailer
 from notarium.notify.mail.smtp import SmtpMailer
-from notarium.notify.webhooks.service import WebhookPolicy
 from notarium.products.l402.bitcoin import ChainTip, NodeChainTip, NodeFeeRate, UnknownTip
-from notarium.products.l402.files import FileIntake, FileTypeCheck
+from notarium.products.l402.files import FileIntake
 from notarium.products.l402.notifications import MailOutbox
 from notarium.products.l402.pricing import FeeRateSource, FixedFeeRate, PriceList, Pricer
-from notarium.products.l402.service import L402Config, L402Service
+from notarium.products.l402.service import L402Service
 
 FILES_DIR = "l402-files"
 
 
-def check_file_type(data: bytes, filename: str) -> str:
-    return check_upload(data, filename).mime
-
-
 def build_l402(
-    runtime: Runtime,
+    settings: Settings,
     *,
+    sessions: SessionFactory,
+    clock: Clock,
+    records: RecordService,
+    accounts: AccountService,
+    lightning: LightningBackend,
+    box: SecretBox,
     mailer: Mailer | None = None,
     scanner: MalwareScanner | None = None,
-    check_type: FileTypeCheck = check_file_type,
     fee_rate: FeeRateSource | None = None,
     tip: ChainTip | None = None,
-    lightning: LightningBackend | None = None,
-    clock: Clock | None = None,
 ) -> L402Service:
-    """Keyword arguments replace what the settings would build (tests pass fakes)."""
-    settings = runtime.settings
+    """The optional arguments replace what the settings would build (tests pass fakes)."""
     rpc = BitcoinRpc(settings.bitcoin_rpc_url) if settings.bitcoin_rpc_url else None
     if fee_rate is None:
         fee_rate = (
@@ -57,15 +55,14 @@ def build_l402(
         tip = NodeChainTip(rpc) if rpc is not None else UnknownTip()
     if mailer is None and settings.smtp_url:
         mailer = SmtpMailer(settings.smtp_url)
-    clock = clock or runtime.clock
     store_dir: Path | None = settings.data_dir / FILES_DIR if settings.l402_store_files else None
     return L402Service(
-        runtime.sessions,
+        sessions,
         clock,
-        records=runtime.records,
-        accounts=runtime.accounts,
-        lightning=lightning or runtime.lightning,
-        box=SecretBox(settings.keys_dir),
+        records=records,
+        accounts=accounts,
+        lightning=lightning,
+        box=box,
         pricer=Pricer(
             PriceList(
                 organisation=settings.organisation,
@@ -77,27 +74,13 @@ def build_l402(
             fee_rate,
         ),
         intake=FileIntake(
-            check_type,
             scanner if scanner is not None else build_scanner(settings),
             require_scan=settings.l402_require_scan,
             store_dir=store_dir,
         ),
         tip=tip,
-        webhook_policy=WebhookPolicy(
-            timeout=settings.webhook_timeout,
-            disable_after=settings.webhook_disable_after,
-            https_only_live=settings.webhook_https_only,
-        ),
-        mail=MailOutbox(runtime.sessions, clock, mailer),
-        config=L402Config(
-            service=settings.l402_service_name,
-            location=urlsplit(settings.base_url).netloc or settings.l402_service_name,
-            account_name=settings.l402_account,
-            organisation=settings.organisation,
-            invoice_expiry=settings.l402_invoice_expiry,
-            token_lifetime=settings.l402_token_lifetime,
-            check_settlement=settings.l402_check_settlement,
-            explorer_url=settings.l402_explorer_url,
-        ),
+        webhook_policy=settings.webhooks(),
+        mail=MailOutbox(sessions, clock, mailer),
+        config=settings.l402(),
         op_return_prefix=settings.bitcoin_op_return_prefix,
     )

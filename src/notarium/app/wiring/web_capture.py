@@ -11,8 +11,7 @@ from notarium.app.settings import Settings
 from notarium.core.clock import Clock
 from notarium.formats.signing import Ed25519RecordSigner
 from notarium.ledger.records.service import RecordService
-from notarium.ledger.tsa.authority import TimeStampAuthority
-from notarium.ledger.tsa.ports import SerialSource
+from notarium.ledger.tsa.stamper import TimeStamper
 from notarium.products.web_capture.browser.ports import CaptureEngine
 from notarium.products.web_capture.coverage import CoverageChecker
 from notarium.products.web_capture.evidence.service import build_evidence_service
@@ -35,17 +34,19 @@ def build_webcaptures(
     read_sessions: SessionFactory,
     records: RecordService,
     keystore: KeyStore,
-    authority: TimeStampAuthority,
-    serials: SerialSource,
+    stamper: TimeStamper,
     signer: Ed25519RecordSigner,
 ) -> WebCaptureService:
     policy = EgressPolicy(settings.egress_allowlist)
 
     def engine() -> CaptureEngine:
         # Playwright loads with the first capture, not with every server process.
+        from notarium.products.web_capture.browser.browser_pool import BrowserPool
         from notarium.products.web_capture.browser.engine import PlaywrightCaptureEngine
 
-        return PlaywrightCaptureEngine.from_settings(settings)
+        return PlaywrightCaptureEngine(
+            BrowserPool(settings.capture_pool()), policy, settings.capture(), owns_pool=True
+        )
 
     return WebCaptureService(
         sessions,
@@ -55,8 +56,7 @@ def build_webcaptures(
         EvidencePackager(
             build_evidence_service(
                 keystore,
-                authority=authority,
-                serials=serials,
+                timestamper=stamper,
                 signer=signer,
                 base_url=settings.base_url,
                 organisation=settings.organisation,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from notarium.app.runtime import Runtime
-from notarium.app.wiring.l402 import build_l402
 from notarium.app.workers.loop import Job, WorkerLoop
 
 
@@ -13,7 +12,7 @@ def background_jobs(runtime: Runtime) -> list[Job]:
         Job("batcher", lambda: len(runtime.anchoring.run_batcher())),
         Job("anchors", runtime.anchoring.progress_anchors),
         Job("webhooks", runtime.webhooks.deliver_due),
-        Job("l402", build_l402(runtime).background_step),
+        Job("l402", runtime.l402.background_step),
     ]
 
 

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from notarium.adapters.store.serials import DatabaseSerialSource
 from notarium.core.errors import ValidationError
 from notarium.http.deps import runtime_of
 from notarium.http.openapi_responses import error_responses
@@ -42,9 +41,7 @@ async def timestamp_query(request: Request) -> Response:
             "Send a DER TimeStampReq with `Content-Type: application/timestamp-query`."
         )
     body = await request.body()
-    runtime = runtime_of(request)
-    serials = DatabaseSerialSource(runtime.sessions, runtime.clock)
-    reply = await run_in_threadpool(runtime.tsa.respond, body, serials)
+    reply = await run_in_threadpool(runtime_of(request).stamper.respond, body)
     return Response(reply, media_type="application/timestamp-reply")
 
 

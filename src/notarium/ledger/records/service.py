@@ -26,7 +26,6 @@ from notarium.ledger.accounts.plans import Plan
 from notarium.ledger.events import CREATED, EventSink, NullSink
 from notarium.ledger.records.errors import DuplicateRecord, RecordNotFound
 from notarium.ledger.records.identifiers import new_certificate_id
-from notarium.ledger.records.ports import TokenIssuer
 from notarium.ledger.records.values import (
     AnchorEvidence,
     NewRecord,
@@ -37,6 +36,7 @@ from notarium.ledger.records.values import (
     RecordView,
     Status,
 )
+from notarium.ledger.tsa.stamper import TokenIssuer
 
 MAX_PAGE = 50
 

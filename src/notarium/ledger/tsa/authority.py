@@ -197,12 +197,7 @@ class TimeStampAuthority:
         Raises a :class:`TimestampRequestRejected` subclass for inputs that can never be
         granted and :class:`TokenSigningError` when the signer fails.
         """
-        spec = SUPPORTED_HASHES.get(hash_algorithm)
-        if spec is None:
-            raise UnsupportedHashAlgorithmError(
-                f"unsupported hash algorithm {hash_algorithm!r}; use sha256, sha384 or sha512"
-            )
-        _check_digest_length(digest, spec[1], hash_algorithm)
+        check_imprint(digest, hash_algorithm)
         return self._issue(
             hash_algorithm=hash_algorithm,
             digest=digest,
@@ -380,6 +375,16 @@ def _context(tag: int, contents: bytes) -> bytes:
     """A constructed context-specific ``[tag]``: an EXPLICIT wrapper, or the IMPLICIT
     retagging of a SET or SEQUENCE whose contents are given."""
     return bytes(parser.emit(_CONTEXT_CLASS, _CONSTRUCTED, tag, contents))
+
+
+def check_imprint(digest: bytes, hash_algorithm: str) -> None:
+    """Refuse what no token can be issued for, before anything (a serial) is spent on it."""
+    spec = SUPPORTED_HASHES.get(hash_algorithm)
+    if spec is None:
+        raise UnsupportedHashAlgorithmError(
+            f"unsupported hash algorithm {hash_algorithm!r}; use sha256, sha384 or sha512"
+        )
+    _check_digest_length(digest, spec[1], hash_algorithm)
 
 
 def _check_digest_length(digest: bytes, expected: int, hash_algorithm: str) -> None:

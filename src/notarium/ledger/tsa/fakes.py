@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 
+from notarium.ledger.tsa.authority import IssuedToken, TimeStampAuthority
 from notarium.ledger.tsa.ports import TokenSigner
+from notarium.ledger.tsa.stamper import InProcessStamper
 
 
 @dataclass
@@ -44,3 +46,15 @@ class FailingTokenSigner:
 
     def sign(self, data: bytes) -> bytes:
         raise RuntimeError("signing device unavailable")
+
+
+class FakeStamper(InProcessStamper):
+    """The built-in authority with in-memory serials, remembering every digest stamped."""
+
+    def __init__(self, authority: TimeStampAuthority, *, start: int = 1) -> None:
+        super().__init__(authority, CountingSerialSource(start))
+        self.stamped: list[bytes] = []
+
+    def stamp(self, digest: bytes, *, hash_algo: str = "sha256") -> IssuedToken:
+        self.stamped.append(digest)
+        return super().stamp(digest, hash_algo=hash_algo)

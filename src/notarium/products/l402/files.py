@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from notarium.adapters.pki.files import publish_new
 from notarium.adapters.scanning.policy import require_clean
 from notarium.adapters.scanning.ports import MalwareScanner
+from notarium.formats.uploads.check import check_upload
 from notarium.products.l402.errors import FileUploadsUnavailable
 from notarium.products.l402.requests import FileTimestamp
 
 log = logging.getLogger("notarium.products.l402")
-
-FileTypeCheck = Callable[[bytes, str], str]
-"""``(content, filename) -> MIME type``; raises a ValidationError (unsupported type, a
-type that does not match the name, empty, too large) when the upload is refused."""
 
 
 @dataclass(frozen=True)
@@ -37,19 +33,18 @@ class CheckedFile:
 class FileIntake:
     def __init__(
         self,
-        check_type: FileTypeCheck,
         scanner: MalwareScanner,
         *,
         require_scan: bool = True,
         store_dir: Path | None = None,
     ) -> None:
-        self.check_type = check_type
         self.scanner = scanner
         self.require_scan = require_scan
         self.store_dir = store_dir
 
     def check(self, upload: FileTimestamp) -> CheckedFile:
-        mime = self.check_type(upload.data, upload.filename)
+        # The type must match both the name and the content (a ValidationError if not).
+        mime = check_upload(upload.data, upload.filename).mime
         verdict = require_clean(self.scanner, io.BytesIO(upload.data))
         if not verdict.scanned and self.require_scan:
             raise FileUploadsUnavailable(

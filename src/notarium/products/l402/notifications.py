@@ -25,7 +25,7 @@ from notarium.adapters.pki.secretbox import SecretBox
 from notarium.adapters.store.db import SessionFactory
 from notarium.core.clock import Clock
 from notarium.formats.webhook_signature import new_secret
-from notarium.ledger.events import ANCHORING, CONFIRMED, FAILED, EventSink
+from notarium.ledger.events import ANCHORING, CONFIRMED, FAILED
 from notarium.notify.mail.ports import Mailer
 from notarium.notify.webhooks.delivery import next_attempt_delay
 from notarium.products.l402.repository import L402Repository, RecordFacts
@@ -75,19 +75,14 @@ def confirmation_mail(record: RecordFacts, explorer_url: str, organisation: str)
 
 
 class L402Notifier:
-    """An event sink in front of another: passes every event on, then writes the L402
-    notifications of the records that have any."""
+    """An event sink that writes the L402 notifications of the records that have any."""
 
-    def __init__(
-        self, inner: EventSink, clock: Clock, *, explorer_url: str, organisation: str
-    ) -> None:
-        self.inner = inner
+    def __init__(self, clock: Clock, *, explorer_url: str, organisation: str) -> None:
         self.clock = clock
         self.explorer_url = explorer_url
         self.organisation = organisation
 
     def emit(self, session: Session, event_type: str, record_ids: Sequence[str]) -> None:
-        self.inner.emit(session, event_type, record_ids)
         if event_type not in _ANNOUNCED:
             return
         for start in range(0, len(record_ids), CHUNK):

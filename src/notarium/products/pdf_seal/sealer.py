@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import IO, Any, Final, Literal
 
+from asn1crypto import cms
 from asn1crypto import keys as asn1_keys
-from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -23,13 +23,13 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers import FetcherBackend
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from notarium.ledger.tsa.authority import TimeStampAuthority
-from notarium.ledger.tsa.ports import SerialSource
+from notarium.ledger.tsa.stamper import TimeStamper as Stamper
 from notarium.products.pdf_seal.errors import (
     EmptyPdfError,
     EncryptedPdfError,
@@ -70,18 +70,22 @@ class RevocationInfo:
     ocsps: tuple[bytes, ...] = ()
 
 
-class InProcessTimeStamper(TimeStamper):
-    """pyHanko time-stamper that asks the TSA object directly rather than over HTTP."""
+class PyHankoTimeStamper(TimeStamper):
+    """pyHanko's time-stamper interface over a notarium :class:`Stamper`, so a seal's
+    token comes from the same stamper as every other token, with no HTTP round trip."""
 
-    def __init__(self, authority: TimeStampAuthority, serials: SerialSource) -> None:
-        super().__init__(include_nonce=True)  # type: ignore[no-untyped-call]
-        self._authority = authority
-        self._serials = serials
+    def __init__(self, stamper: Stamper) -> None:
+        super().__init__(include_nonce=False)  # type: ignore[no-untyped-call]
+        self._stamper = stamper
 
-    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-        # respond() never raises; a rejection comes back as a TimeStampResp that pyHanko
-        # turns into its own TimestampRequestError.
-        return tsp.TimeStampResp.load(self._authority.respond(req.dump(), self._serials))
+    async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
+        try:
+            issued = self._stamper.stamp(message_digest, hash_algo=md_algorithm)
+        except Exception as exc:
+            # What pyHanko raises for a refused request, so a seal fails the same way
+            # whichever authority stamped it.
+            raise TimestampRequestError(f"the time-stamp authority refused: {exc}") from exc
+        return cms.ContentInfo.load(issued.der)
 
 
 class Sealer:

@@ -13,8 +13,7 @@ from notarium.core.clock import Clock
 from notarium.ledger.accounts.plans import Plan
 from notarium.ledger.records.service import RecordService
 from notarium.ledger.records.values import NewRecord, Owner, RecordView
-from notarium.ledger.tsa.authority import TimeStampAuthority
-from notarium.ledger.tsa.ports import SerialSource
+from notarium.ledger.tsa.stamper import TimeStamper
 from notarium.products.pdf_seal.material import SealMaterial, load_ca
 from notarium.products.pdf_seal.revocation import build_crl
 
@@ -33,8 +32,7 @@ class SealService:
         self,
         material: SealMaterial,
         keys_dir: Path,
-        authority: TimeStampAuthority,
-        serials: SerialSource,
+        stamper: TimeStamper,
         records: RecordService,
         clock: Clock,
         organisation: str,
@@ -43,18 +41,17 @@ class SealService:
         self.records = records
         self.clock = clock
         self._material = material
-        self._authority = authority
-        self._serials = serials
+        self._stamper = stamper
         self._organisation = organisation
 
     @cached_property
     def sealer(self) -> Sealer:
         # pyHanko loads with the first seal, not with every process that wires this up.
-        from notarium.products.pdf_seal.sealer import InProcessTimeStamper, Sealer
+        from notarium.products.pdf_seal.sealer import PyHankoTimeStamper, Sealer
 
         return Sealer(
             self._material,
-            InProcessTimeStamper(self._authority, self._serials),
+            PyHankoTimeStamper(self._stamper),
             organisation=self._organisation,
             # Validation data for B-LT/B-LTA comes from here, in process, rather than by
             # the server fetching its own /pki routes.

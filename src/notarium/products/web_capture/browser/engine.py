@@ -21,7 +21,6 @@ from collections.abc import Callable
 from playwright.async_api import Error as PlaywrightError
 
 from notarium.adapters.egress.policy import Destination, EgressPolicy
-from notarium.app.settings import Settings
 from notarium.formats.evidence.capture_result import CaptureResult
 from notarium.products.web_capture.browser.admission import admit_url
 from notarium.products.web_capture.browser.browser_pool import BrowserPool, Slot
@@ -32,11 +31,7 @@ from notarium.products.web_capture.browser.errors import (
     CaptureFailed,
 )
 from notarium.products.web_capture.browser.live_session import AssistedSession
-from notarium.products.web_capture.browser.options import (
-    CaptureOptions,
-    capture_options,
-    pool_options,
-)
+from notarium.products.web_capture.browser.options import CaptureOptions
 from notarium.products.web_capture.browser.recording import Budget, Recording
 
 log = logging.getLogger(__name__)
@@ -70,15 +65,6 @@ class PlaywrightCaptureEngine:
         self._warm: dict[int, Recording] = {}
         self._preparing: set[asyncio.Task[None]] = set()
         self._closed = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PlaywrightCaptureEngine:
-        return cls(
-            BrowserPool(pool_options(settings)),
-            EgressPolicy(settings.egress_allowlist),
-            capture_options(settings),
-            owns_pool=True,
-        )
 
     async def start(self) -> None:
         """Launches the pool's browsers and readies a context in each, now rather than on

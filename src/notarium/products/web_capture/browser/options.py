@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from notarium.app.settings import Settings
 
 DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
 
@@ -54,25 +50,6 @@ class CaptureOptions:
         width, height = self.viewport
         if width < 200 or height < 200:
             raise ValueError("the viewport must be at least 200x200")
-
-
-def pool_options(settings: Settings) -> PoolOptions:
-    return PoolOptions(
-        slots=settings.capture_slots,
-        queue_timeout=settings.capture_queue_timeout,
-        executable_path=settings.capture_chromium_path,
-    )
-
-
-def capture_options(settings: Settings) -> CaptureOptions:
-    return CaptureOptions(
-        timeout=settings.capture_timeout,
-        viewport=(settings.capture_viewport_width, settings.capture_viewport_height),
-        user_agent=settings.capture_user_agent,
-        locale=settings.capture_locale,
-        challenge_wait=settings.capture_challenge_wait,
-        assisted_ttl=settings.capture_assisted_ttl,
-    )
 
 
 def default_user_agent(browser_version: str) -> str:

@@ -33,10 +33,8 @@ from notarium.formats.evidence.wacz import DigestSigner, build_wacz
 from notarium.formats.evidence.warc import build_warc
 from notarium.formats.rfc3161.reply import granted_response
 from notarium.formats.signing import RecordSigner
-from notarium.ledger.tsa.authority import TimeStampAuthority
-from notarium.ledger.tsa.ports import SerialSource
 from notarium.products.pdf_seal.material import load_ca
-from notarium.products.web_capture.evidence.ports import InProcessTimestamper, Timestamper
+from notarium.products.web_capture.evidence.ports import Timestamper
 from notarium.products.web_capture.evidence.wacz_signing import WaczSigner, ensure_wacz_signing_key
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -150,8 +148,7 @@ def signing_domain(base_url: str) -> str:
 def build_evidence_service(
     keystore: KeyStore,
     *,
-    authority: TimeStampAuthority,
-    serials: SerialSource,
+    timestamper: Timestamper,
     signer: RecordSigner,
     base_url: str,
     organisation: str,
@@ -162,7 +159,6 @@ def build_evidence_service(
     and certified, per signature, by the service CA (whose key must then be online, as it
     is for sealing)."""
     keys_dir = Path(keystore.keys_dir)
-    timestamper = InProcessTimestamper(authority, serials)
     return EvidenceService(
         signer=signer,
         timestamper=timestamper,
