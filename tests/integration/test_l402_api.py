@@ -123,6 +123,7 @@ def make_env(runtime: Runtime, **overrides: Any) -> Iterator[Env]:
         sessions=runtime.sessions,
         clock=overrides.pop("clock", runtime.clock),
         records=runtime.records,
+        accounts=runtime.accounts,
         lightning=overrides.pop("lightning", runtime.lightning),
         box=runtime.box,
         mailer=mailer,
