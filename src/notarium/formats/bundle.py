@@ -20,7 +20,6 @@ from notarium.formats.canonical import MAX_SAFE_INTEGER, canonical_json
 from notarium.formats.errors import BundleBuildError
 from notarium.formats.rfc3161.token import parse_timestamp_token
 from notarium.formats.signing import RecordSigner
-from notarium.ledger.records.values import RecordView
 
 BUNDLE_FORMAT = "notarium-proof"
 BUNDLE_VERSION = 1
@@ -168,15 +167,3 @@ def build_bundle(
         "value": _b64(signer.sign(canonical_json(bundle))),
     }
     return bundle
-
-
-def facts_of(view: RecordView) -> RecordFacts:
-    return RecordFacts(
-        id=view.id,
-        certificate_id=view.certificate_id,
-        sha256=view.sha256,
-        filename=view.filename,
-        file_size_bytes=view.file_size_bytes,
-        file_type=view.file_type,
-        created_at=format_created_at(view.created_at),
-    )

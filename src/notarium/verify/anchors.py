@@ -24,7 +24,7 @@ from notarium.core.errors import ProofVerificationError
 from notarium.formats.bitcoin_proof import AMBIGUOUS_TX_SIZE, verify_op_return_anchor
 from notarium.formats.errors import MalformedProofError
 from notarium.formats.ots import MAX_OTS_SIZE, inspect_detached, nodes_for, verify_detached
-from notarium.ledger.anchoring.external_tsa import check_external_anchor
+from notarium.formats.rfc3161.external import check_external_anchor
 from notarium.verify.bundle import AnchorResult, AnchorStatus, CheckStatus, VerifiedRecord
 
 HeaderSource = Callable[[int], bytes | None]
