@@ -19,9 +19,9 @@ from conftest import Tenant, make_tenant
 from notarium.app.runtime import Runtime
 from notarium.app.settings import Settings
 from notarium.app.wiring.anchoring import anchor_policy
+from notarium.formats.pdf import read_attachments
 from notarium.ledger.anchoring.service import AnchoringService
 from notarium.ledger.anchoring.simulated import FakeAnchor, SimulatedAnchor
-from notarium.products.certificate_pdf.attachments import read_attachments
 from notarium.verify import verify_proof
 from unit.certificate_pdf.support import (
     flip_byte_in_content,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
-from typing import IO, Any, Final, Literal
+from typing import Any, Final, Literal
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -27,19 +27,8 @@ from pyhanko.sign.validation.status import (
 )
 from pyhanko_certvalidator import ValidationContext
 
-from notarium.products.certificate_pdf.attachments import read_attachments
-from notarium.products.pdf_seal.errors import (
-    EmptyPdfError,
-    EncryptedPdfError,
-    MalformedPdfError,
-    NotAPdfError,
-    PdfTooLargeError,
-)
-from notarium.products.pdf_seal.structure import check_structure
-
-MAX_PDF_SIZE: Final = 10 * 1024 * 1024
-# Readers accept the header anywhere in the first kilobyte (ISO 32000-2 §7.5.2).
-_HEADER_WINDOW: Final = 1024
+from notarium.formats.pdf import EncryptedPdfError, MalformedPdfError, read_attachments
+from notarium.formats.pdf_structure import check_structure
 
 Coverage = Literal["entire_file", "entire_revision", "partial"]
 
@@ -122,19 +111,6 @@ class PdfReport:
     def valid(self) -> bool:
         """Signed, and every signature sound."""
         return bool(self.signatures) and all(s.sound for s in self.signatures)
-
-
-def read_pdf(upload: bytes | IO[bytes], max_size: int = MAX_PDF_SIZE) -> bytes:
-    """The upload's bytes, refused with a distinct error if it cannot be a PDF we check."""
-    # One byte beyond the limit tells "too large" apart without reading it all.
-    data = bytes(upload) if isinstance(upload, bytes | bytearray) else upload.read(max_size + 1)
-    if not data:
-        raise EmptyPdfError("the document is empty")
-    if len(data) > max_size:
-        raise PdfTooLargeError(f"the document is larger than {max_size} bytes")
-    if b"%PDF-" not in data[:_HEADER_WINDOW]:
-        raise NotAPdfError("the document is not a PDF (no %PDF- header)")
-    return data
 
 
 class PdfVerifier:

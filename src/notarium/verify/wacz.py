@@ -23,7 +23,7 @@ from notarium.formats.evidence.wacz import (
     WACZ_VERSION,
     sha256_label,
 )
-from notarium.products.web_capture.evidence.wacz_signing import (
+from notarium.formats.evidence.wacz_signature import (
     WaczSignatureFacts,
     verify_signed_data,
 )
