@@ -7,7 +7,6 @@ are in ``wacz_signing.verify_signed_data``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,7 +104,3 @@ def check_wacz_signature(
     return verify_signed_data(
         signed, expected_hash=str(contents.digest["hash"]), trust_roots=trust_roots
     )
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
