@@ -2,7 +2,7 @@
 
 Step 1 is the data-package check (every file listed with the right hash and size, none
 unlisted), step 2 the digest file's hash of ``datapackage.json``; the signature steps
-are in ``wacz_signing.verify_signed_data``.
+are in ``formats.evidence.wacz_signature.verify_signed_data``.
 """
 
 from __future__ import annotations

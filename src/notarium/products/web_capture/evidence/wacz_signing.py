@@ -20,6 +20,9 @@ The signing key is its own P-256 key, ``wacz-signing.key.pem`` in the key direct
 created once: the seal key signs PDFs under a certificate with revocation endpoints and
 belongs to that purpose alone, and one key per purpose keeps a compromise or a rotation
 of either from touching the other.
+
+Checking a ``signedData`` is the verifier's side, in
+``notarium.formats.evidence.wacz_signature``.
 """
 
 from __future__ import annotations
