@@ -19,7 +19,6 @@ from conftest import Tenant, make_tenant
 from notarium.app.runtime import Runtime
 from notarium.app.settings import Settings
 from notarium.app.wiring.anchoring import anchor_policy
-from notarium.formats.pdf import read_attachments
 from notarium.ledger.anchoring.service import AnchoringService
 from notarium.ledger.anchoring.simulated import FakeAnchor, SimulatedAnchor
 from notarium.verify import verify_proof
@@ -53,6 +52,8 @@ def stamp(client: TestClient, tenant: Tenant, content: bytes, name: str = "minut
 
 
 def attachments(pdf: bytes) -> dict[str, bytes]:
+    from notarium.formats.pdf import read_attachments
+
     return read_attachments(PdfFileReader(BytesIO(pdf)))
 
 
