@@ -20,7 +20,6 @@ from notarium.app.runtime import Runtime
 from notarium.app.settings import Settings
 from notarium.ledger.anchoring.service import AnchoringService
 from notarium.ledger.anchoring.simulated import FakeAnchor, SimulatedAnchor
-from notarium.products.certificate_pdf.attachments import read_attachments
 from notarium.verify import verify_proof
 from unit.certificate_pdf.support import (
     flip_byte_in_content,
@@ -52,6 +51,8 @@ def stamp(client: TestClient, tenant: Tenant, content: bytes, name: str = "minut
 
 
 def attachments(pdf: bytes) -> dict[str, bytes]:
+    from notarium.formats.pdf import read_attachments
+
     return read_attachments(PdfFileReader(BytesIO(pdf)))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
@@ -16,11 +16,11 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from notarium.core.errors import ProofVerificationError
 from notarium.core.hashing import sha256_bytes
+from notarium.core.timefmt import iso_millis
 from notarium.formats.canonical import MAX_SAFE_INTEGER, canonical_json
 from notarium.formats.errors import BundleBuildError
 from notarium.formats.rfc3161.token import parse_timestamp_token
 from notarium.formats.signing import RecordSigner
-from notarium.ledger.records.values import RecordView
 
 BUNDLE_FORMAT = "notarium-proof"
 BUNDLE_VERSION = 1
@@ -36,8 +36,7 @@ def format_created_at(instant: datetime) -> str:
     """Render an aware datetime the way records carry it: UTC, milliseconds, ``Z``."""
     if instant.tzinfo is None:
         raise BundleBuildError("created_at must be timezone-aware")
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return iso_millis(instant)
 
 
 def is_valid_created_at(value: str) -> bool:
@@ -168,15 +167,3 @@ def build_bundle(
         "value": _b64(signer.sign(canonical_json(bundle))),
     }
     return bundle
-
-
-def facts_of(view: RecordView) -> RecordFacts:
-    return RecordFacts(
-        id=view.id,
-        certificate_id=view.certificate_id,
-        sha256=view.sha256,
-        filename=view.filename,
-        file_size_bytes=view.file_size_bytes,
-        file_type=view.file_type,
-        created_at=format_created_at(view.created_at),
-    )

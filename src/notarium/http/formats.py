@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from notarium.core.errors import ValidationError
 from notarium.core.text import first_unstorable
-
-
-def iso_millis(instant: datetime | None) -> str | None:
-    """``2026-04-13T18:42:11.000Z``, the documents' timestamp format."""
-    if instant is None:
-        return None
-    return (
-        instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{instant.microsecond // 1000:03d}Z"
-    )
-
-
-def iso_micros(instant: datetime) -> str:
-    """Full precision for cursors, so records in the same millisecond are not skipped."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_iso8601(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+from notarium.core.timefmt import iso_micros as iso_micros
+from notarium.core.timefmt import iso_millis as iso_millis
+from notarium.core.timefmt import parse_iso8601 as parse_iso8601
 
 
 class InvalidJson(ValidationError):
@@ -64,7 +43,3 @@ def parse_json_object(
             code=field_code or code,
         )
     return value
-
-
-def is_finite_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

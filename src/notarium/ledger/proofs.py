@@ -11,11 +11,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from notarium.core.errors import NotFoundError
-from notarium.formats.bundle import build_bundle, facts_of
+from notarium.formats.bundle import build_bundle
 from notarium.formats.merkle import LeafProof, ots_ops, proof_from_json, proof_to_json
 from notarium.formats.ots import build_detached, inspect_detached
+from notarium.formats.rfc3161.external import external_chain
 from notarium.formats.signing import RecordSigner
-from notarium.ledger.anchoring.external_tsa import external_chain
+from notarium.ledger.records.facts import facts_of
 from notarium.ledger.records.service import RecordService
 from notarium.ledger.records.values import AnchorEvidence, Owner, RecordEvidence, RecordView
 from notarium.ledger.transparency_log import TransparencyLog

@@ -18,13 +18,14 @@ from notarium.adapters.store.db import SessionFactory
 from notarium.adapters.store.models import LogCheckpoint, LogLeaf, Record
 from notarium.adapters.store.schedules import claim_schedule
 from notarium.core.clock import Clock
-from notarium.formats.bundle import facts_of, record_section
+from notarium.formats.bundle import record_section
 from notarium.formats.canonical import canonical_json
 from notarium.formats.signing import RecordSigner
 from notarium.formats.tlog.checkpoint import Checkpoint, sign_checkpoint
 from notarium.formats.tlog.note import verifier_key_text
 from notarium.formats.tlog.tlogproof import format_tlog_proof
 from notarium.formats.tlog.tree import HashTree, leaf_hash
+from notarium.ledger.records.facts import facts_of
 from notarium.ledger.records.service import view_of
 
 

@@ -24,8 +24,9 @@ from notarium.core.errors import ProofVerificationError
 from notarium.formats.bitcoin_proof import AMBIGUOUS_TX_SIZE, verify_op_return_anchor
 from notarium.formats.errors import MalformedProofError
 from notarium.formats.ots import MAX_OTS_SIZE, inspect_detached, nodes_for, verify_detached
-from notarium.ledger.anchoring.external_tsa import check_external_anchor
-from notarium.verify.bundle import AnchorResult, AnchorStatus, CheckStatus, VerifiedRecord
+from notarium.formats.rfc3161.external import check_external_anchor
+from notarium.verify.bundle import AnchorResult, AnchorStatus, VerifiedRecord
+from notarium.verify.report import Status
 
 HeaderSource = Callable[[int], bytes | None]
 """Height → the 80-byte Bitcoin block header from a source the verifier trusts."""
@@ -138,7 +139,7 @@ class AnchorVerifier:
 
     def __call__(
         self, section: Any, verified: VerifiedRecord, bundle: Mapping[str, Any]
-    ) -> tuple[CheckStatus, str]:
+    ) -> tuple[Status, str]:
         root = self.merkle_root(bundle.get("merkle"), verified)
         if not isinstance(section, list) or not section:
             raise MalformedProofError("anchors must be a non-empty list once merkle is set")

@@ -45,8 +45,8 @@ from notarium.formats.rfc3161.token import (
     verify_token_signature,
 )
 from notarium.formats.signing import signed_note_key_id, verify_ed25519
+from notarium.verify.report import Check, Report, Status
 
-CheckStatus = Literal["passed", "pending", "absent", "skipped"]
 AnchorStatus = Literal["verified", "pending", "unchecked"]
 
 RECORD_FIELDS = (
@@ -61,15 +61,6 @@ RECORD_FIELDS = (
 )
 
 EXTENSION_SECTIONS = ("merkle", "anchors", "log")
-
-
-@dataclass(frozen=True)
-class Check:
-    """One verification step: ``absent``/``skipped`` steps were not failures."""
-
-    name: str
-    status: CheckStatus
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -104,14 +95,14 @@ class SectionVerifier(Protocol):
 
     def __call__(
         self, section: Any, verified: VerifiedRecord, bundle: Mapping[str, Any]
-    ) -> str | tuple[CheckStatus, str]: ...
+    ) -> str | tuple[Status, str]: ...
 
 
 @dataclass(frozen=True)
-class VerificationReport:
-    """Outcome of a successful verification (failures raise instead)."""
+class VerificationReport(Report):
+    """Outcome of a successful verification (failures raise instead, so no check of it
+    is ``failed``)."""
 
-    ok: bool
     record_id: str
     certificate_id: str
     sha256: str
@@ -129,7 +120,6 @@ class VerificationReport:
     chain_subjects: tuple[str, ...]
     service_key_name: str
     service_key_id: str
-    checks: tuple[Check, ...]
     anchors: tuple[AnchorResult, ...] = ()
 
 
@@ -408,7 +398,6 @@ def verify_bundle(
             passed.add(name)
 
     return VerificationReport(
-        ok=True,
         record_id=record["id"],
         certificate_id=record["certificate_id"],
         sha256=record_hash,

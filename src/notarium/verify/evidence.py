@@ -54,10 +54,10 @@ from notarium.formats.rfc3161.token import (
     verify_token_signature,
 )
 from notarium.formats.signing import signed_note_key_id, verify_ed25519
-from notarium.verify import BlockHeaders, verify_proof
+from notarium.verify.anchors import BlockHeaders
+from notarium.verify.proof import verify_proof
+from notarium.verify.report import Checklist, Report, Status
 from notarium.verify.wacz import WaczContents, check_wacz_contents, check_wacz_signature
-
-CheckStatus = Literal["passed", "failed", "pending", "absent", "skipped"]
 
 
 class CheckFailed(NotariumError):
@@ -65,55 +65,10 @@ class CheckFailed(NotariumError):
 
 
 @dataclass(frozen=True)
-class EvidenceCheck:
-    name: str
-    status: CheckStatus
-    detail: str
-
-
-@dataclass(frozen=True)
-class EvidenceReport:
-    checks: tuple[EvidenceCheck, ...]
+class EvidenceReport(Report):
     trust: Literal["given", "packaged"]
     manifest_sha256: str | None = None
     capture: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return all(check.status != "failed" for check in self.checks)
-
-    @property
-    def failed(self) -> tuple[EvidenceCheck, ...]:
-        return tuple(check for check in self.checks if check.status == "failed")
-
-    def check(self, name: str) -> EvidenceCheck:
-        for check in self.checks:
-            if check.name == name:
-                return check
-        raise KeyError(name)
-
-
-@dataclass
-class _Run:
-    checks: list[EvidenceCheck] = field(default_factory=list)
-
-    def add(self, name: str, status: CheckStatus, detail: str) -> None:
-        self.checks.append(EvidenceCheck(name, status, detail))
-
-    def run(self, name: str, check: Callable[[], str | tuple[CheckStatus, str]]) -> bool:
-        """Run one check; True if it did not fail."""
-        try:
-            outcome = check()
-        except NotariumError as exc:
-            self.add(name, "failed", exc.message)
-            return False
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-            # Hostile input must end in a verdict naming the check, never a crash.
-            self.add(name, "failed", f"malformed: {type(exc).__name__}: {exc}")
-            return False
-        status, detail = outcome if isinstance(outcome, tuple) else ("passed", outcome)
-        self.add(name, status, detail)
-        return True
 
 
 def _exact(value: Any, keys: frozenset[str], where: str) -> Mapping[str, Any]:
@@ -260,7 +215,7 @@ class _Verifier:
             f"by {facts.tsa_subject}"
         )
 
-    def proof(self) -> str | tuple[CheckStatus, str]:
+    def proof(self) -> str | tuple[Status, str]:
         if PROOF_FILE not in self.files:
             return "absent", "no proof.json in the package"
         digest = hashlib.sha256(self.files[MANIFEST]).hexdigest()
@@ -287,13 +242,13 @@ def verify_evidence_package(
     headers: BlockHeaders | None = None,
 ) -> EvidenceReport:
     """Check everything an evidence package claims; never raises for a bad package."""
-    run = _Run()
+    run = Checklist()
     trust: Literal["given", "packaged"] = "given" if trust_roots else "packaged"
     try:
         files = read_zip(data)
     except EvidencePackageError as exc:
         run.add("package", "failed", exc.message)
-        return EvidenceReport(tuple(run.checks), trust)
+        return EvidenceReport(run.done(), trust)
 
     def structure() -> str:
         missing = [name for name in REQUIRED_FILES if name not in files]
@@ -305,7 +260,7 @@ def verify_evidence_package(
         return f"{len(files)} files"
 
     if not run.run("package", structure):
-        return EvidenceReport(tuple(run.checks), trust)
+        return EvidenceReport(run.done(), trust)
 
     roots: Sequence[x509.Certificate] = list(trust_roots or [])
     if not roots:
@@ -313,7 +268,7 @@ def verify_evidence_package(
             roots = _pem_certificates(files[CA_FILE], CA_FILE)
         except CheckFailed as exc:
             run.add("trust", "failed", exc.message)
-            return EvidenceReport(tuple(run.checks), trust)
+            return EvidenceReport(run.done(), trust)
     verifier = _Verifier(files, roots, list(service_public_keys), headers)
 
     def manifest() -> str:
@@ -330,7 +285,7 @@ def verify_evidence_package(
             "proof",
         ):
             run.add(name, "skipped", "the manifest could not be read")
-        return EvidenceReport(tuple(run.checks), trust)
+        return EvidenceReport(run.done(), trust)
 
     for entry in verifier.manifest["artifacts"]:
         run.run(f"artifact {entry['path']}", verifier.artifact(entry))
@@ -351,7 +306,7 @@ def verify_evidence_package(
             "sealed PDF, not covered by the manifest: check it with pyhanko or pdfsig",
         )
     return EvidenceReport(
-        tuple(run.checks),
+        run.done(),
         trust,
         manifest_sha256=hashlib.sha256(files[MANIFEST]).hexdigest(),
         capture=verifier.manifest["capture"],

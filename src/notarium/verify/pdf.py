@@ -7,7 +7,7 @@ check never reaches the network.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
@@ -27,19 +27,10 @@ from pyhanko.sign.validation.status import (
 )
 from pyhanko_certvalidator import ValidationContext
 
-from notarium.products.certificate_pdf.attachments import read_attachments
-from notarium.products.pdf_seal.errors import (
-    EmptyPdfError,
-    EncryptedPdfError,
-    MalformedPdfError,
-    NotAPdfError,
-    PdfTooLargeError,
-)
-from notarium.products.pdf_seal.structure import check_structure
-
-MAX_PDF_SIZE: Final = 10 * 1024 * 1024
-# Readers accept the header anywhere in the first kilobyte (ISO 32000-2 §7.5.2).
-_HEADER_WINDOW: Final = 1024
+from notarium.core.timefmt import iso_millis
+from notarium.formats.pdf import EncryptedPdfError, MalformedPdfError, read_attachments, read_pdf
+from notarium.formats.pdf_structure import check_structure
+from notarium.verify.report import Check, Report
 
 Coverage = Literal["entire_file", "entire_revision", "partial"]
 
@@ -72,7 +63,10 @@ class TimestampReport:
 
 
 @dataclass(frozen=True)
-class SignatureReport:
+class SignatureReport(Report):
+    """One signature's facts, and its checks: integrity, signature, trust, time-stamp and
+    the changes made after it."""
+
     field_name: str
     document_timestamp: bool
     """An RFC 3161 document time-stamp (PAdES B-LTA) rather than a signature."""
@@ -102,17 +96,14 @@ class SignatureReport:
     def sound(self) -> bool:
         """Intact, valid and trusted, its time-stamp too if it has one, with nothing but
         harmless changes after it: a time the document claims is never passed over."""
-        return (
-            self.intact
-            and self.valid
-            and self.trusted
-            and (self.timestamp is None or self.timestamp.sound)
-            and (self.coverage == "entire_file" or self.modification_level in _HARMLESS)
-        )
+        return self.ok
 
 
 @dataclass(frozen=True)
-class PdfReport:
+class PdfReport(Report):
+    """The document's facts, and one check per signature (a failed ``signed`` check when
+    it carries none)."""
+
     sha256: str
     size: int
     signatures: tuple[SignatureReport, ...]
@@ -121,20 +112,18 @@ class PdfReport:
     @property
     def valid(self) -> bool:
         """Signed, and every signature sound."""
-        return bool(self.signatures) and all(s.sound for s in self.signatures)
+        return bool(self.signatures) and self.ok
 
 
-def read_pdf(upload: bytes | IO[bytes], max_size: int = MAX_PDF_SIZE) -> bytes:
-    """The upload's bytes, refused with a distinct error if it cannot be a PDF we check."""
-    # One byte beyond the limit tells "too large" apart without reading it all.
-    data = bytes(upload) if isinstance(upload, bytes | bytearray) else upload.read(max_size + 1)
-    if not data:
-        raise EmptyPdfError("the document is empty")
-    if len(data) > max_size:
-        raise PdfTooLargeError(f"the document is larger than {max_size} bytes")
-    if b"%PDF-" not in data[:_HEADER_WINDOW]:
-        raise NotAPdfError("the document is not a PDF (no %PDF- header)")
-    return data
+def verify_pdf(
+    upload: bytes | IO[bytes], *, ca_certificate: x509.Certificate, crls: Sequence[bytes] = ()
+) -> PdfReport:
+    """Check every signature of a PDF offline, with ``ca_certificate`` (the service CA)
+    as the only trust root and ``crls`` (DER) as the only revocation information.
+
+    Raises a :class:`~notarium.formats.pdf.PdfInputError` for a document that cannot be
+    checked at all (empty, too large, not a PDF, encrypted, malformed)."""
+    return PdfVerifier(ca_certificate, lambda: list(crls)).verify(read_pdf(upload))
 
 
 class PdfVerifier:
@@ -156,6 +145,7 @@ class PdfVerifier:
             # A hostile name tree hides its files, nothing more.
             attachments = {}
         return PdfReport(
+            checks=_document_checks(signatures),
             sha256=hashlib.sha256(data).hexdigest(),
             size=len(data),
             signatures=signatures,
@@ -182,7 +172,9 @@ class PdfVerifier:
         except Exception as exc:
             # Uploads are hostile: a signature pyHanko cannot even evaluate is reported
             # as failed, with the reason, instead of failing the whole answer.
+            problem = f"the signature could not be evaluated: {exc}"
             return SignatureReport(
+                checks=(Check("evaluation", "failed", problem),),
                 field_name=name,
                 document_timestamp=timestamp,
                 intact=False,
@@ -195,7 +187,7 @@ class PdfVerifier:
                 timestamp_trusted=None,
                 coverage="partial",
                 modification_level=None,
-                problem=f"the signature could not be evaluated: {exc}",
+                problem=problem,
             )
 
 
@@ -280,6 +272,7 @@ def _signature_report(
     if problem is None and timestamp is not None and timestamp.reason is not None:
         problem = f"its signature time-stamp does not hold: {timestamp.reason}"
     return SignatureReport(
+        checks=_signature_checks(status, timestamp),
         field_name=name,
         document_timestamp=False,
         intact=status.intact,
@@ -300,6 +293,7 @@ def _signature_report(
 def _timestamp_report(name: str, status: DocumentTimestampStatus) -> SignatureReport:
     sound = status.intact and status.valid and status.trusted
     return SignatureReport(
+        checks=_signature_checks(status, _stamp(status)),
         field_name=name,
         document_timestamp=True,
         intact=status.intact,
@@ -314,4 +308,59 @@ def _timestamp_report(name: str, status: DocumentTimestampStatus) -> SignatureRe
         modification_level=_level(status.modification_level),
         problem=_problem(status, status.intact, status.valid, status.trusted),
         timestamp=_stamp(status),
+    )
+
+
+def _verdict(name: str, holds: bool, passed: str, failed: str) -> Check:
+    return Check(name, "passed", passed) if holds else Check(name, "failed", failed)
+
+
+def _signature_checks(status: Any, timestamp: TimestampReport | None) -> tuple[Check, ...]:
+    """What makes a signature sound, one check each, from pyHanko's status."""
+    coverage = _coverage(status.coverage)
+    level = _level(status.modification_level)
+    if timestamp is None:
+        stamp = Check("timestamp", "absent", "the signature carries no time-stamp")
+    elif timestamp.sound:
+        when = iso_millis(timestamp.time) or "an unknown time"
+        stamp = Check("timestamp", "passed", f"time-stamped at {when} by a trusted TSA")
+    else:
+        stamp = Check("timestamp", "failed", timestamp.reason or "the time-stamp does not hold")
+    return (
+        _verdict(
+            "integrity",
+            status.intact,
+            "the signed bytes are unchanged",
+            "the signed bytes were changed",
+        ),
+        _verdict(
+            "signature",
+            status.valid,
+            "the signature value verifies",
+            "the signature value does not verify",
+        ),
+        _verdict(
+            "trust",
+            status.trusted,
+            "the signer's certificate chains to this service's CA",
+            _problem(status, True, True, False) or "",
+        ),
+        stamp,
+        _verdict(
+            "changes",
+            coverage == "entire_file" or level in _HARMLESS,
+            f"nothing but harmless changes after it ({coverage}, {level})",
+            f"the document was changed after it in ways a seal does not allow ({level})",
+        ),
+    )
+
+
+def _document_checks(signatures: Sequence[SignatureReport]) -> tuple[Check, ...]:
+    if not signatures:
+        return (Check("signed", "failed", "the document carries no signature"),)
+    return tuple(
+        Check(f"signature {s.field_name}", "passed", "intact, valid and trusted")
+        if s.sound
+        else Check(f"signature {s.field_name}", "failed", "; ".join(c.detail for c in s.failed))
+        for s in signatures
     )

@@ -2,12 +2,11 @@
 
 Step 1 is the data-package check (every file listed with the right hash and size, none
 unlisted), step 2 the digest file's hash of ``datapackage.json``; the signature steps
-are in ``wacz_signing.verify_signed_data``.
+are in ``formats.evidence.wacz_signature.verify_signed_data``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from notarium.formats.evidence.wacz import (
     WACZ_VERSION,
     sha256_label,
 )
-from notarium.products.web_capture.evidence.wacz_signing import (
+from notarium.formats.evidence.wacz_signature import (
     WaczSignatureFacts,
     verify_signed_data,
 )
@@ -105,7 +104,3 @@ def check_wacz_signature(
     return verify_signed_data(
         signed, expected_hash=str(contents.digest["hash"]), trust_roots=trust_roots
     )
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

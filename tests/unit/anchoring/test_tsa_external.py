@@ -27,6 +27,7 @@ from notarium.formats.errors import (
     TokenBindingError,
     TokenSignatureError,
 )
+from notarium.formats.rfc3161.external import verify_external_token
 from notarium.formats.rfc3161.reply import granted_response
 from notarium.formats.rfc3161.token import parse_timestamp_token
 from notarium.ledger.anchoring.external_tsa import (
@@ -34,7 +35,6 @@ from notarium.ledger.anchoring.external_tsa import (
     ExternalTsaAnchor,
     ExternalTsaConfigurationError,
     InvalidAnchorRootError,
-    verify_external_token,
 )
 from notarium.ledger.anchoring.ports import Anchor, AnchorState, AnchorUnavailable
 from notarium.ledger.tsa.authority import TimeStampAuthority

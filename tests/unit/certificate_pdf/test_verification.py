@@ -9,10 +9,11 @@ import pytest
 from notarium.adapters.pki.generate import CertifiedKey
 from notarium.adapters.pki.keystore import KeyStore
 from notarium.core.errors import NotariumError
+from notarium.formats.pdf import read_pdf
 from notarium.products.certificate_pdf import CertificateBuilder
 from notarium.products.pdf_seal.revocation import build_crl
 from notarium.products.pdf_seal.sealer import Sealer
-from notarium.verify.pdf import PdfVerifier, read_pdf
+from notarium.verify.pdf import PdfVerifier
 from unit.sealing.support import make_pdf
 
 from .conftest import Notarised

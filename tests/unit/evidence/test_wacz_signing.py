@@ -20,6 +20,7 @@ from notarium.adapters.pki.generate import BACKDATE, build_leaf_certificate, gen
 from notarium.core.clock import FrozenClock
 from notarium.formats.evidence.errors import EvidenceKeyError, WaczSignatureError
 from notarium.formats.evidence.package import EvidencePackage
+from notarium.formats.evidence.wacz_signature import verify_signed_data
 from notarium.formats.rfc3161.reply import granted_response
 from notarium.formats.rfc3161.token import parse_timestamp_token
 from notarium.ledger.tsa.stamper import InProcessStamper
@@ -29,7 +30,6 @@ from notarium.products.web_capture.evidence.wacz_signing import (
     WACZ_SIGNING_KEY,
     WaczSigner,
     ensure_wacz_signing_key,
-    verify_signed_data,
 )
 from notarium.verify.wacz import check_wacz_contents, check_wacz_signature
 

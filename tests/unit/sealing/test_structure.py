@@ -9,8 +9,8 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from fakes.broken_pdfs import _document, build, corpus, valid
-from notarium.products.pdf_seal.errors import MalformedPdfError
-from notarium.products.pdf_seal.structure import check_structure
+from notarium.formats.pdf import MalformedPdfError
+from notarium.formats.pdf_structure import check_structure
 from unit.sealing.support import make_pdf
 
 

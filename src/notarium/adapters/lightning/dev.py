@@ -31,6 +31,7 @@ from notarium.adapters.lightning.ports import Invoice, InvoiceState, UnknownInvo
 from notarium.adapters.pki.files import publish_new
 from notarium.core.clock import Clock, SystemClock
 from notarium.core.errors import ConfigurationError, NotariumError
+from notarium.core.timefmt import iso_millis
 
 NODE_KEY_FILE: Final = "lightning-node.key.pem"
 CURRENCIES: Final = ("bc", "tb", "tbs", "bcrt")
@@ -262,4 +263,4 @@ class DevLightningNode:
 
 
 def _iso(moment: datetime | None) -> str:
-    return moment.isoformat() if moment is not None else "an unknown time"
+    return iso_millis(moment) if moment is not None else "an unknown time"

@@ -6,9 +6,10 @@ for RFC 8785 canonicalisation (which refuses floats): durations become whole mil
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from notarium.core.timefmt import iso_millis
 from notarium.formats.evidence.capture_result import CaptureResult, TlsDetails
 from notarium.formats.evidence.errors import EvidenceBuildError
 
@@ -17,8 +18,7 @@ def iso_time(instant: datetime) -> str:
     """UTC with milliseconds and ``Z``, as records and proofs write times."""
     if instant.tzinfo is None:
         raise EvidenceBuildError("capture times must be timezone-aware")
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return iso_millis(instant)
 
 
 def _tls(tls: TlsDetails | None) -> dict[str, str] | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
@@ -31,6 +31,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
+from notarium.core.timefmt import iso_micros
 from notarium.formats.evidence.capture_result import CaptureResult, Exchange, Header
 from notarium.formats.evidence.errors import EvidenceBuildError
 
@@ -64,7 +65,7 @@ class WarcFile:
 def warc_date(instant: datetime) -> str:
     if instant.tzinfo is None:
         raise EvidenceBuildError("exchange times must be timezone-aware")
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso_micros(instant)
 
 
 def _header_value(value: str) -> str:

@@ -3,8 +3,8 @@ and the type its file name's extension says."""
 
 from __future__ import annotations
 
-from notarium.formats.uploads.errors import EmptyFile, FileTooLarge, FileTypeMismatch
-from notarium.formats.uploads.filetypes import BY_EXTENSION, FileKind, detect
+from notarium.formats.uploads.errors import EmptyFile, FileKind, FileTooLarge, FileTypeMismatch
+from notarium.formats.uploads.filetypes import BY_EXTENSION, detect
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 

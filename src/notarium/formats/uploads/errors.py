@@ -1,13 +1,23 @@
-"""Why an upload is refused, one class and one code per reason."""
+"""The kinds of file an upload can be, and why an upload is refused: one class and one
+code per reason."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from notarium.core.errors import ValidationError
 
-if TYPE_CHECKING:
-    from notarium.formats.uploads.filetypes import FileKind
+
+@dataclass(frozen=True)
+class FileKind:
+    name: str
+    """Stable identifier: ``pdf``, ``doc``, ``docx``, ``jpeg``, ``png``, ``gif``, ``bmp``,
+    ``tiff``, ``webp``, ``heic`` or ``text``."""
+    mime: str
+    extensions: tuple[str, ...]
+    """Lower-case extensions without the dot, the usual one first."""
+    label: str
+    """How messages name it."""
 
 
 class UploadRejected(ValidationError):

@@ -9,29 +9,16 @@ library's matchers; DOC, DOCX, GIF, BMP, HEIC, BigTIFF and plain text by the che
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from filetype.types.archive import Pdf
 from filetype.types.image import Jpeg, Png, Tiff, Webp
 
 from notarium.formats.uploads import signatures
-from notarium.formats.uploads.errors import EmptyFile, UnsupportedFileType
+from notarium.formats.uploads.errors import EmptyFile, FileKind, UnsupportedFileType
 
 # filetype's matchers look at a file's head only; this is the length it reads itself.
 _HEAD = 8192
-
-
-@dataclass(frozen=True)
-class FileKind:
-    name: str
-    """Stable identifier: ``pdf``, ``doc``, ``docx``, ``jpeg``, ``png``, ``gif``, ``bmp``,
-    ``tiff``, ``webp``, ``heic`` or ``text``."""
-    mime: str
-    extensions: tuple[str, ...]
-    """Lower-case extensions without the dot, the usual one first."""
-    label: str
-    """How messages name it."""
 
 
 PDF = FileKind("pdf", "application/pdf", ("pdf",), "PDF")

@@ -262,10 +262,3 @@ class AnchoringService:
         record_ids = session.scalars(select(Record.id).where(Record.batch_id == batch_id)).all()
         self.events.emit(session, STATUS_EVENTS[verdict], list(record_ids))
         log.info("batch %s %s", batch_id, verdict)
-
-    # -- reading -------------------------------------------------------------------
-
-    def anchors_of(self, session: Session, batch_id: int) -> Sequence[BatchAnchor]:
-        return session.scalars(
-            select(BatchAnchor).where(BatchAnchor.batch_id == batch_id).order_by(BatchAnchor.id)
-        ).all()

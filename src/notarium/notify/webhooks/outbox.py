@@ -7,7 +7,7 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
@@ -15,18 +15,12 @@ from sqlalchemy.orm import Session
 
 from notarium.adapters.store.models import Record, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from notarium.core.clock import Clock
+from notarium.core.timefmt import iso_millis
 from notarium.ledger.records.values import PUBLIC_STATUS
 
 CHUNK = 500
 _INSERT_EVENTS = insert(cast(Table, WebhookEvent.__table__))
 _INSERT_DELIVERIES = insert(cast(Table, WebhookDelivery.__table__))
-
-
-def _iso(instant: datetime | None) -> str | None:
-    if instant is None:
-        return None
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def event_payload(event_type: str, record: Record, now: datetime) -> dict[str, Any]:
@@ -35,7 +29,7 @@ def event_payload(event_type: str, record: Record, now: datetime) -> dict[str, A
     facts once confirmed."""
     return {
         "event": event_type,
-        "timestamp": _iso(now),
+        "timestamp": iso_millis(now),
         "data": {
             "certificateId": record.id,
             "publicId": record.certificate_id,
@@ -45,7 +39,7 @@ def event_payload(event_type: str, record: Record, now: datetime) -> dict[str, A
             "testMode": record.mode == "test",
             # Never null: receivers destructure it (the document's fan-out handler does).
             "metadata": record.metadata_json or {},
-            "confirmedAt": _iso(record.confirmed_at),
+            "confirmedAt": iso_millis(record.confirmed_at),
             "bitcoinTxid": record.blockchain_tx,
             "bitcoinBlock": record.bitcoin_block,
         },

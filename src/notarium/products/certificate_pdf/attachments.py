@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from io import BytesIO
-from typing import Any
 
 from pyhanko.pdf_utils import embed, generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
 
 from notarium.products.certificate_pdf.errors import AttachmentError
 from notarium.products.certificate_pdf.facts import Attachment
@@ -51,29 +49,3 @@ def embed_attachments(pdf: bytes, attachments: Sequence[Attachment], *, when: da
     out = BytesIO()
     writer.write(out)  # type: ignore[no-untyped-call]
     return out.getvalue()
-
-
-def read_attachments(reader: PdfFileReader) -> dict[str, bytes]:
-    """The files in a document's EmbeddedFiles name tree, by name (flat trees and one
-    level of kids, which is what PDF writers produce for a handful of files)."""
-    found: dict[str, bytes] = {}
-    try:
-        tree = reader.root["/Names"]["/EmbeddedFiles"]
-    except KeyError:
-        return found
-    for node in [tree, *_entry(tree, "/Kids", ())]:
-        entries = _entry(node, "/Names", ())
-        for position in range(0, len(entries) - 1, 2):
-            spec = entries[position + 1]
-            if "/EF" not in spec:
-                continue
-            files = spec["/EF"]
-            found[str(entries[position])] = (files["/UF"] if "/UF" in files else files["/F"]).data
-    return found
-
-
-def _entry(dictionary: Any, key: str, default: Any) -> Any:
-    # Indexing resolves indirect references, which ``get`` would hand back unresolved.
-    if key not in dictionary:
-        return default
-    return dictionary[key]

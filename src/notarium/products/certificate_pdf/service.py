@@ -225,7 +225,7 @@ class CertificatePdfService:
 
     def check(self, upload: bytes | IO[bytes]) -> PdfCheck:
         """Every signature of the upload, and which public record it belongs to."""
-        from notarium.verify.pdf import read_pdf
+        from notarium.formats.pdf import read_pdf
 
         report = self.verifier.verify(read_pdf(upload))
         matches = [

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from notarium.core.errors import ConfigurationError, NotariumError, ValidationError
 
+# The input errors belong to the PDF format; sealing raises them as they are.
+from notarium.formats.pdf import EmptyPdfError as EmptyPdfError
+from notarium.formats.pdf import EncryptedPdfError as EncryptedPdfError
+from notarium.formats.pdf import MalformedPdfError as MalformedPdfError
+from notarium.formats.pdf import NotAPdfError as NotAPdfError
+from notarium.formats.pdf import PdfInputError as PdfInputError
+from notarium.formats.pdf import PdfTooLargeError as PdfTooLargeError
+
 
 class SealingError(NotariumError):
     """Sealing failed for a reason other than the input document."""
@@ -15,32 +23,6 @@ class SealMaterialError(ConfigurationError):
     """The seal key or certificate is missing, inconsistent or unreadable."""
 
     code = "SEAL_MATERIAL_ERROR"
-
-
-class PdfInputError(ValidationError):
-    """The uploaded document can never be sealed as sent."""
-
-    code = "INVALID_PDF"
-
-
-class EmptyPdfError(PdfInputError):
-    code = "PDF_EMPTY"
-
-
-class PdfTooLargeError(PdfInputError):
-    code = "PDF_TOO_LARGE"
-
-
-class NotAPdfError(PdfInputError):
-    code = "NOT_A_PDF"
-
-
-class MalformedPdfError(PdfInputError):
-    code = "PDF_MALFORMED"
-
-
-class EncryptedPdfError(PdfInputError):
-    code = "PDF_ENCRYPTED"
 
 
 class InvalidStampError(ValidationError):

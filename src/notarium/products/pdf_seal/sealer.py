@@ -29,6 +29,7 @@ from pyhanko_certvalidator.fetchers import FetcherBackend
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from notarium.formats.pdf_structure import check_structure
 from notarium.ledger.tsa.stamper import TimeStamper as Stamper
 from notarium.products.pdf_seal.errors import (
     EmptyPdfError,
@@ -40,7 +41,6 @@ from notarium.products.pdf_seal.errors import (
 )
 from notarium.products.pdf_seal.material import SealMaterial
 from notarium.products.pdf_seal.stamp import check_stamp, stamp_style, stamp_text_params
-from notarium.products.pdf_seal.structure import check_structure
 
 MAX_PDF_SIZE: Final = 10 * 1024 * 1024
 #: PDF readers accept the header anywhere in the first kilobyte (ISO 32000-2 §7.5.2

@@ -15,7 +15,7 @@ from typing import Any, Final
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from notarium.products.pdf_seal.errors import MalformedPdfError
+from notarium.formats.pdf import MalformedPdfError
 
 #: ISO 32000-1 Annex C: no more indirect objects than this in a conforming file.
 MAX_OBJECTS: Final = 8_388_607
