@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -156,12 +157,20 @@ def keys_list(account: str, as_json: bool) -> None:
         }
         for v in views
     ]
+    _echo_rows(
+        rows, as_json, lambda r, state: f"{r['key_id']}  {r['mode']:<4} {state:<7} {r['hint']}"
+    )
+
+
+def _echo_rows(
+    rows: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any], str], str]
+) -> None:
+    """Keys and JWT credentials list alike: JSON rows, or one line each with its state."""
     if as_json:
         click.echo(json.dumps(rows))
         return
-    for r in rows:
-        state = "revoked" if r["revoked"] else "active"
-        click.echo(f"{r['key_id']}  {r['mode']:<4} {state:<7} {r['hint']}")
+    for row in rows:
+        click.echo(line(row, "revoked" if row["revoked"] else "active"))
 
 
 @click.group()
@@ -214,11 +223,7 @@ def credentials_list(account: str, as_json: bool) -> None:
         }
         for v in views
     ]
-    if as_json:
-        click.echo(json.dumps(rows))
-        return
-    for row in rows:
-        click.echo(f"{row['key_id']}  {row['mode']:<4} {'revoked' if row['revoked'] else 'active'}")
+    _echo_rows(rows, as_json, lambda r, state: f"{r['key_id']}  {r['mode']:<4} {state}")
 
 
 @credentials.command("revoke")
